@@ -1,0 +1,236 @@
+//! IPVS schedulers: one small module per kernel scheduler, plus nginx's
+//! upstream methods for comparison (clearly labelled: not part of IPVS).
+//!
+//! A scheduler sees the service's destinations **in kernel list order** (a new
+//! destination is inserted at the head, so list order is the reverse of
+//! `ipvsadm -a` order) and returns the index of the chosen one. Every
+//! "first one wins" tie-break is in that order.
+//!
+//! Adding a scheduler is one file in `sched/` and one line in [`REGISTRY`].
+
+use std::fmt;
+use std::net::Ipv4Addr;
+
+use crate::ipvs::Protocol;
+use crate::rng::SimRng;
+use crate::time::SimTime;
+
+pub mod rr;
+
+/// What a scheduler may know about one destination (real server).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DestInfo {
+    /// A stable identity for this destination while it exists in the service.
+    pub id: u64,
+    /// Real server address.
+    pub addr: Ipv4Addr,
+    /// Real server port.
+    pub port: u16,
+    /// Current weight (0 = quiesced).
+    pub weight: u32,
+    /// The most recent non-zero weight (used by `mh`).
+    pub last_weight: u32,
+    /// Connections counted active (ESTABLISHED, SYN_RECV, …).
+    pub activeconns: u32,
+    /// Connections counted inactive (FIN_WAIT, TIME_WAIT, UDP, …).
+    pub inactconns: u32,
+    /// `IP_VS_DEST_F_OVERLOAD` (upper threshold reached).
+    pub overloaded: bool,
+    /// `IP_VS_DEST_F_AVAILABLE` (false once deleted but still referenced).
+    pub available: bool,
+}
+
+impl DestInfo {
+    /// `ip_vs_dest_conn_overhead`: `activeconns * 256 + inactconns`.
+    #[must_use]
+    pub fn overhead(&self) -> u64 {
+        (u64::from(self.activeconns) << 8) + u64::from(self.inactconns)
+    }
+}
+
+/// The packet fields a scheduler may look at (first packet of a flow).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SchedInput {
+    /// Protocol of the service.
+    pub proto: Protocol,
+    /// Client (source) address.
+    pub saddr: Ipv4Addr,
+    /// Client (source) port.
+    pub sport: u16,
+    /// Destination address of the packet (the VIP, or any address for fwmark).
+    pub daddr: Ipv4Addr,
+    /// Destination port of the packet.
+    pub dport: u16,
+    /// Current virtual time.
+    pub now: SimTime,
+}
+
+/// Scheduler flags from `ipvsadm -b` / keepalived (`sh-fallback`, `sh-port`, …).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SchedFlags {
+    /// `flag-1`: `sh-fallback` / `mh-fallback` (`IP_VS_SVC_F_SCHED1`).
+    pub flag1: bool,
+    /// `flag-2`: `sh-port` / `mh-port` (`IP_VS_SVC_F_SCHED2`).
+    pub flag2: bool,
+    /// `flag-3` (`IP_VS_SVC_F_SCHED3`), unused by mainline schedulers.
+    pub flag3: bool,
+}
+
+/// What changed in the destination list before [`Scheduler::update`] is called.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DestChange {
+    /// The service was created or its scheduler was (re)bound.
+    Init,
+    /// A destination was added (it is at index 0, the list head).
+    Added {
+        /// The new destination's id.
+        id: u64,
+    },
+    /// A destination's weight or thresholds were edited (position unchanged).
+    Edited {
+        /// The edited destination's id.
+        id: u64,
+    },
+    /// A destination was removed; it was at `index` in the old list.
+    Deleted {
+        /// The removed destination's id.
+        id: u64,
+        /// Its index in the list before removal.
+        index: usize,
+    },
+}
+
+/// A scheduling algorithm bound to one virtual service.
+pub trait Scheduler: fmt::Debug + Send {
+    /// The name ipvsadm prints (`rr`, `wlc`, …).
+    fn name(&self) -> &'static str;
+
+    /// Called when the service is created and after every change of its
+    /// destination list, with the list as it is now.
+    fn update(&mut self, dests: &[DestInfo], change: DestChange);
+
+    /// Picks a destination for a new connection: an index into `dests`, or
+    /// `None` for "no destination available".
+    fn schedule(
+        &mut self,
+        dests: &[DestInfo],
+        input: &SchedInput,
+        rng: &mut SimRng,
+    ) -> Option<usize>;
+
+    /// A one-line reason for the last decision, for the trace and the
+    /// classroom inspector (e.g. `rr: next after rs2`).
+    fn explain(&self) -> String {
+        String::new()
+    }
+}
+
+/// Where a scheduler comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A Linux kernel IPVS scheduler (`ip_vs_<name>.ko`).
+    Kernel,
+    /// An nginx upstream method offered for comparison; **not part of IPVS**.
+    NginxComparison,
+}
+
+/// One registered scheduler.
+#[derive(Clone, Copy)]
+pub struct Registration {
+    /// The name used with `ipvsadm -s` / keepalived `lvs_sched`.
+    pub name: &'static str,
+    /// Kernel or comparison.
+    pub origin: Origin,
+    /// A short description for `--help` and the UI.
+    pub summary: &'static str,
+    /// Builds a fresh instance.
+    pub make: fn(SchedFlags) -> Box<dyn Scheduler>,
+}
+
+impl fmt::Debug for Registration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registration")
+            .field("name", &self.name)
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Every scheduler the lab knows, kernel ones first.
+pub const REGISTRY: &[Registration] = &[Registration {
+    name: "rr",
+    origin: Origin::Kernel,
+    summary: "round robin",
+    make: |_| Box::new(rr::RoundRobin::default()),
+}];
+
+/// Looks a scheduler up by name.
+#[must_use]
+pub fn lookup(name: &str) -> Option<&'static Registration> {
+    REGISTRY.iter().find(|r| r.name == name)
+}
+
+/// Builds the scheduler `name` with `flags`, already [`Scheduler::update`]d
+/// with `dests`.
+#[must_use]
+pub fn create(name: &str, flags: SchedFlags, dests: &[DestInfo]) -> Option<Box<dyn Scheduler>> {
+    let mut s = (lookup(name)?.make)(flags);
+    s.update(dests, DestChange::Init);
+    Some(s)
+}
+
+/// Usable by every scheduler: `weight > 0` and not overloaded.
+#[must_use]
+pub fn usable(d: &DestInfo) -> bool {
+    d.weight > 0 && !d.overloaded
+}
+
+#[cfg(test)]
+pub(crate) mod testutil {
+    //! Helpers for scheduler tests: build destination lists in kernel order.
+    use super::*;
+
+    /// Destinations named by letter, `weights` in kernel list order.
+    pub fn dests(weights: &[u32]) -> Vec<DestInfo> {
+        weights
+            .iter()
+            .enumerate()
+            .map(|(i, &w)| DestInfo {
+                id: i as u64,
+                addr: Ipv4Addr::new(10, 0, 0, 11 + i as u8),
+                port: 80,
+                weight: w,
+                last_weight: w,
+                activeconns: 0,
+                inactconns: 0,
+                overloaded: false,
+                available: true,
+            })
+            .collect()
+    }
+
+    /// A TCP first packet from `saddr`.
+    pub fn input(saddr: Ipv4Addr) -> SchedInput {
+        SchedInput {
+            proto: Protocol::Tcp,
+            saddr,
+            sport: 40000,
+            daddr: Ipv4Addr::new(192, 168, 59, 135),
+            dport: 80,
+            now: SimTime::ZERO,
+        }
+    }
+
+    /// Runs `n` schedules with no connection accounting and returns the
+    /// chosen letters (`A` = list head).
+    pub fn sequence(s: &mut dyn Scheduler, d: &[DestInfo], n: usize) -> String {
+        let mut rng = crate::rng::stream(1, "test");
+        let inp = input(Ipv4Addr::new(172, 16, 0, 2));
+        (0..n)
+            .map(|_| match s.schedule(d, &inp, &mut rng) {
+                Some(i) => char::from(b'A' + i as u8),
+                None => '-',
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,9 @@
+//! # sim-core — the pure heart of lvslab
+//!
+//! A deterministic discrete-event simulator of Linux hosts running LVS/IPVS
+//! and keepalived. This crate does no I/O, reads no clock, starts no thread:
+//! callers pass text in and read traces, metrics and command outputs back.
+
+pub mod ipvs;
+pub mod rng;
+pub mod time;

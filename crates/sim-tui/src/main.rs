@@ -1,0 +1,5 @@
+//! `lvslab`: the command-line front end.
+
+fn main() {
+    println!("lvslab");
+}

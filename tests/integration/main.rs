@@ -1,0 +1,1 @@
+//! lvslab integration tests: one binary.
