@@ -5,5 +5,6 @@
 //! callers pass text in and read traces, metrics and command outputs back.
 
 pub mod ipvs;
+pub mod keepalived;
 pub mod rng;
 pub mod time;
