@@ -6,5 +6,6 @@
 
 pub mod ipvs;
 pub mod keepalived;
+pub mod packet;
 pub mod rng;
 pub mod time;
