@@ -4,8 +4,13 @@
 //! and keepalived. This crate does no I/O, reads no clock, starts no thread:
 //! callers pass text in and read traces, metrics and command outputs back.
 
+pub mod engine;
+pub mod host;
 pub mod ipvs;
 pub mod keepalived;
 pub mod packet;
 pub mod rng;
+pub mod shell;
 pub mod time;
+pub mod trace;
+pub mod world;

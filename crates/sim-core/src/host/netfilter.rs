@@ -1,0 +1,374 @@
+//! Netfilter: the five hooks and users' iptables rules (filter and mangle
+//! tables), plus the `iptables` command that edits them.
+//!
+//! Hook order on a host (IPv4), as in the kernel:
+//! PREROUTING (mangle −150) → routing → INPUT (mangle −150, filter 0,
+//! IPVS 99) or FORWARD (mangle −150, filter 0, IPVS 100) → … and for locally
+//! sent packets OUTPUT (mangle −150, filter 0) → POSTROUTING (mangle −150).
+//! The world calls [`Netfilter::run`] for the user tables at each hook and
+//! records every traversal in the trace.
+
+use std::fmt::Write as _;
+use std::net::Ipv4Addr;
+
+use crate::packet::in_subnet;
+
+/// A netfilter hook point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Hook {
+    /// NF_INET_PRE_ROUTING
+    PreRouting,
+    /// NF_INET_LOCAL_IN
+    Input,
+    /// NF_INET_FORWARD
+    Forward,
+    /// NF_INET_LOCAL_OUT
+    Output,
+    /// NF_INET_POST_ROUTING
+    PostRouting,
+}
+
+impl Hook {
+    /// The iptables chain name.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Hook::PreRouting => "PREROUTING",
+            Hook::Input => "INPUT",
+            Hook::Forward => "FORWARD",
+            Hook::Output => "OUTPUT",
+            Hook::PostRouting => "POSTROUTING",
+        }
+    }
+}
+
+/// The outcome of a hook.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Continue.
+    Accept,
+    /// Silently discard.
+    Drop,
+    /// Discard and answer with ICMP port unreachable (or TCP RST).
+    Reject,
+    /// Taken over by a hook (IPVS transmits DR/TUN/NAT requests itself).
+    Stolen,
+}
+
+impl Verdict {
+    /// Upper-case name for traces.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Accept => "ACCEPT",
+            Verdict::Drop => "DROP",
+            Verdict::Reject => "REJECT",
+            Verdict::Stolen => "STOLEN",
+        }
+    }
+}
+
+/// The fields rules match on.
+#[derive(Clone, Debug, Default)]
+pub struct PktInfo {
+    /// IP protocol number.
+    pub proto: u8,
+    /// Source address.
+    pub src: Option<Ipv4Addr>,
+    /// Destination address.
+    pub dst: Option<Ipv4Addr>,
+    /// Source port (TCP/UDP).
+    pub sport: Option<u16>,
+    /// Destination port (TCP/UDP).
+    pub dport: Option<u16>,
+    /// Input interface.
+    pub in_if: Option<String>,
+    /// Output interface.
+    pub out_if: Option<String>,
+    /// skb mark (fwmark).
+    pub mark: u32,
+    /// IP total length (for counters).
+    pub len: u32,
+}
+
+/// A rule target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// ACCEPT
+    Accept,
+    /// DROP
+    Drop,
+    /// REJECT (icmp-port-unreachable)
+    Reject,
+    /// MARK --set-mark N
+    Mark(u32),
+    /// LOG [--log-prefix P]
+    Log(String),
+    /// Jump to a user chain.
+    Jump(String),
+}
+
+/// One rule.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Rule {
+    /// `-p`, with `!`.
+    pub proto: Option<(bool, u8)>,
+    /// `-s`, with `!`.
+    pub src: Option<(bool, Ipv4Addr, u8)>,
+    /// `-d`, with `!`.
+    pub dst: Option<(bool, Ipv4Addr, u8)>,
+    /// `--sport`.
+    pub sport: Option<(u16, u16)>,
+    /// `--dport`.
+    pub dport: Option<(u16, u16)>,
+    /// `-i`.
+    pub in_if: Option<String>,
+    /// `-o`.
+    pub out_if: Option<String>,
+    /// `-j`.
+    pub target: Option<Target>,
+    /// Packets matched.
+    pub pkts: u64,
+    /// Bytes matched.
+    pub bytes: u64,
+}
+
+impl Rule {
+    fn matches(&self, p: &PktInfo) -> bool {
+        fn ifm(pat: &str, v: Option<&String>) -> bool {
+            v.is_some_and(|v| match pat.strip_suffix('+') {
+                Some(pre) => v.starts_with(pre),
+                None => v == pat,
+            })
+        }
+        if let Some((neg, n)) = self.proto {
+            if (p.proto == n) == neg {
+                return false;
+            }
+        }
+        for (m, a) in [(self.src, p.src), (self.dst, p.dst)] {
+            if let Some((neg, net, pre)) = m {
+                let hit = a.is_some_and(|a| in_subnet(a, net, pre));
+                if hit == neg {
+                    return false;
+                }
+            }
+        }
+        for (m, v) in [(self.sport, p.sport), (self.dport, p.dport)] {
+            if let Some((lo, hi)) = m {
+                if !v.is_some_and(|v| v >= lo && v <= hi) {
+                    return false;
+                }
+            }
+        }
+        if let Some(i) = &self.in_if {
+            if !ifm(i, p.in_if.as_ref()) {
+                return false;
+            }
+        }
+        if let Some(o) = &self.out_if {
+            if !ifm(o, p.out_if.as_ref()) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The rule as `iptables -S` prints it (after `-A CHAIN`).
+    #[must_use]
+    pub fn spec(&self) -> String {
+        let mut s = String::new();
+        let net = |neg: bool, a: Ipv4Addr, p: u8| format!("{}{a}/{p}", if neg { "! " } else { "" });
+        if let Some((neg, a, p)) = self.src {
+            let _ = write!(s, " -s {}", net(neg, a, p));
+        }
+        if let Some((neg, a, p)) = self.dst {
+            let _ = write!(s, " -d {}", net(neg, a, p));
+        }
+        if let Some(i) = &self.in_if {
+            let _ = write!(s, " -i {i}");
+        }
+        if let Some(o) = &self.out_if {
+            let _ = write!(s, " -o {o}");
+        }
+        if let Some((neg, p)) = self.proto {
+            let _ = write!(s, " {}-p {}", if neg { "! " } else { "" }, proto_name(p));
+            let _ = write!(s, " -m {}", proto_name(p));
+        }
+        for (flag, v) in [("--sport", self.sport), ("--dport", self.dport)] {
+            if let Some((lo, hi)) = v {
+                if lo == hi {
+                    let _ = write!(s, " {flag} {lo}");
+                } else {
+                    let _ = write!(s, " {flag} {lo}:{hi}");
+                }
+            }
+        }
+        match &self.target {
+            Some(Target::Accept) => s.push_str(" -j ACCEPT"),
+            Some(Target::Drop) => s.push_str(" -j DROP"),
+            Some(Target::Reject) => s.push_str(" -j REJECT --reject-with icmp-port-unreachable"),
+            Some(Target::Mark(m)) => {
+                let _ = write!(s, " -j MARK --set-xmark 0x{m:x}/0xffffffff");
+            }
+            Some(Target::Log(p)) if p.is_empty() => s.push_str(" -j LOG"),
+            Some(Target::Log(p)) => {
+                let _ = write!(s, " -j LOG --log-prefix \"{p}\"");
+            }
+            Some(Target::Jump(c)) => {
+                let _ = write!(s, " -j {c}");
+            }
+            None => {}
+        }
+        s
+    }
+}
+
+fn proto_name(p: u8) -> String {
+    match p {
+        1 => "icmp".into(),
+        6 => "tcp".into(),
+        17 => "udp".into(),
+        112 => "vrrp".into(),
+        n => n.to_string(),
+    }
+}
+
+/// A chain: built-in ones have a policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chain {
+    /// Name.
+    pub name: String,
+    /// Policy for built-in chains (`None` for user chains).
+    pub policy: Option<Verdict>,
+    /// Rules in order.
+    pub rules: Vec<Rule>,
+}
+
+/// One table (`filter` or `mangle`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Table {
+    /// Table name.
+    pub name: &'static str,
+    /// Chains, built-ins first.
+    pub chains: Vec<Chain>,
+}
+
+impl Table {
+    fn new(name: &'static str, builtins: &[Hook]) -> Table {
+        Table {
+            name,
+            chains: builtins
+                .iter()
+                .map(|h| Chain { name: h.name().into(), policy: Some(Verdict::Accept), rules: vec![] })
+                .collect(),
+        }
+    }
+
+    /// The chain called `name`.
+    #[must_use]
+    pub fn chain(&self, name: &str) -> Option<&Chain> {
+        self.chains.iter().find(|c| c.name == name)
+    }
+
+    /// Mutable chain.
+    pub fn chain_mut(&mut self, name: &str) -> Option<&mut Chain> {
+        self.chains.iter_mut().find(|c| c.name == name)
+    }
+
+    fn eval(&mut self, chain: &str, p: &mut PktInfo, logs: &mut Vec<String>, depth: u32) -> Option<Verdict> {
+        if depth > 16 {
+            return None;
+        }
+        let idx = self.chains.iter().position(|c| c.name == chain)?;
+        let n = self.chains[idx].rules.len();
+        for r in 0..n {
+            let rule = &mut self.chains[idx].rules[r];
+            if !rule.matches(p) {
+                continue;
+            }
+            rule.pkts += 1;
+            rule.bytes += u64::from(p.len);
+            let target = rule.target.clone();
+            match target {
+                None => {}
+                Some(Target::Accept) => return Some(Verdict::Accept),
+                Some(Target::Drop) => return Some(Verdict::Drop),
+                Some(Target::Reject) => return Some(Verdict::Reject),
+                Some(Target::Mark(m)) => p.mark = m,
+                Some(Target::Log(prefix)) => logs.push(format!(
+                    "{prefix}IN={} OUT={} SRC={} DST={} PROTO={}{}{} MARK=0x{:x}",
+                    p.in_if.clone().unwrap_or_default(),
+                    p.out_if.clone().unwrap_or_default(),
+                    p.src.map(|a| a.to_string()).unwrap_or_default(),
+                    p.dst.map(|a| a.to_string()).unwrap_or_default(),
+                    proto_name(p.proto).to_uppercase(),
+                    p.sport.map(|v| format!(" SPT={v}")).unwrap_or_default(),
+                    p.dport.map(|v| format!(" DPT={v}")).unwrap_or_default(),
+                    p.mark
+                )),
+                Some(Target::Jump(c)) => {
+                    if let Some(v) = self.eval(&c, p, logs, depth + 1) {
+                        return Some(v);
+                    }
+                }
+            }
+        }
+        self.chains[idx].policy
+    }
+}
+
+/// The user-visible iptables state of a host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Netfilter {
+    /// `-t filter`.
+    pub filter: Table,
+    /// `-t mangle`.
+    pub mangle: Table,
+}
+
+impl Default for Netfilter {
+    fn default() -> Self {
+        use Hook::{Forward, Input, Output, PostRouting, PreRouting};
+        Netfilter {
+            filter: Table::new("filter", &[Input, Forward, Output]),
+            mangle: Table::new("mangle", &[PreRouting, Input, Forward, Output, PostRouting]),
+        }
+    }
+}
+
+/// What the user tables decided at one hook.
+#[derive(Clone, Debug)]
+pub struct HookResult {
+    /// Final verdict of mangle then filter.
+    pub verdict: Verdict,
+    /// LOG target lines.
+    pub logs: Vec<String>,
+    /// Whether any user rule exists at this hook (to keep traces short).
+    pub has_rules: bool,
+}
+
+impl Netfilter {
+    /// Runs mangle then filter at `hook`; `p.mark` may change (MARK).
+    pub fn run(&mut self, hook: Hook, p: &mut PktInfo) -> HookResult {
+        let mut logs = Vec::new();
+        let mut has_rules = false;
+        for t in [&mut self.mangle, &mut self.filter] {
+            let Some(c) = t.chain(hook.name()) else { continue };
+            has_rules |= !c.rules.is_empty() || c.policy != Some(Verdict::Accept);
+            match t.eval(hook.name(), p, &mut logs, 0) {
+                Some(Verdict::Accept) | None => {}
+                Some(v) => return HookResult { verdict: v, logs, has_rules: true },
+            }
+        }
+        HookResult { verdict: Verdict::Accept, logs, has_rules }
+    }
+
+    /// Are there no user rules at all (fast path)?
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        [&self.filter, &self.mangle].iter().all(|t| {
+            t.chains.iter().all(|c| c.rules.is_empty() && c.policy.is_none_or(|p| p == Verdict::Accept))
+        })
+    }
+}
