@@ -33,9 +33,11 @@
 //!   `mh-fallback` (flag-1): probe `h1(saddr, port, offset = (i + ihash) % M)
 //!   % M` for i = 0..M, first usable wins, an empty slot stops.
 //!
-//! [unverified] No kernel-produced table was available to compare against;
-//! the SipHash rounds are checked against the published SipHash-2-4 test
-//! vector using the same round function.
+//! Checks: the round function reproduces the published SipHash-2-4 test
+//! vector, and our SipHash-1-3 equals std's `DefaultHasher` (SipHash-1-3,
+//! key 0) on the same 4 bytes. [unverified] No table produced by a real
+//! kernel was available to compare against; the pinned values in the tests
+//! come from this implementation.
 
 use std::net::Ipv4Addr;
 
@@ -259,6 +261,7 @@ impl Scheduler for MaglevHashing {
 mod tests {
     use super::super::testutil::{dests, input, pick};
     use super::*;
+    use std::net::Ipv4Addr;
 
     #[test]
     fn sipround_matches_siphash24_vector() {
@@ -268,6 +271,30 @@ mod tests {
         let k1 = u64::from_le_bytes([8, 9, 10, 11, 12, 13, 14, 15]);
         let h = SipState::new((k0, k1)).finish(0, 2, 4);
         assert_eq!(h, 0x726f_db47_dd0e_0e31);
+    }
+
+    #[test]
+    fn siphash13_matches_std_default_hasher() {
+        // std's DefaultHasher::new() is (today) SipHash-1-3 with key (0, 0),
+        // fed the same 4 little-endian bytes: an independent check of the
+        // 1-3 rounds and the `len << 56 | bytes` final block.
+        use std::hash::Hasher;
+        for v in [0u32, 1, 0x0A00_0001, 0xC0A8_0164, u32::MAX] {
+            let mut h = std::hash::DefaultHasher::new();
+            h.write(&v.to_le_bytes());
+            assert_eq!(hsiphash_u32(v, (0, 0)), h.finish() as u32, "{v:#x}");
+        }
+    }
+
+    #[test]
+    fn pinned_hash_values() {
+        // Regression pins (computed by this implementation, not by a kernel).
+        let a = Ipv4Addr::new(10, 0, 0, 11);
+        assert_eq!(hashkey(a, 80, HASH1_KEY, 0), 1_271_420_808);
+        assert_eq!(hashkey(a, 80, HASH2_KEY, 0), 1_706_353_264);
+        let c = Ipv4Addr::new(172, 16, 0, 2);
+        assert_eq!(hashkey(c, 0, HASH1_KEY, 0), 1_304_655_190);
+        assert_eq!(1_304_655_190 % MH_TAB_SIZE as u32, 1_304_655_190 % 4093);
     }
 
     fn slot_counts(s: &MaglevHashing, n: usize) -> Vec<usize> {
@@ -295,7 +322,7 @@ mod tests {
         let mut d = dests(&[1, 1, 1]);
         let mut s = MaglevHashing::default();
         s.update(&d, DestChange::Init);
-        let inp = input(std::net::Ipv4Addr::new(172, 16, 0, 2));
+        let inp = input(Ipv4Addr::new(172, 16, 0, 2));
         let home = pick(&mut s, &d, &inp).expect("home");
         let before = s.table().to_vec();
         d[home].weight = 0; // last_weight kept
@@ -342,9 +369,6 @@ mod tests {
         let mut s = MaglevHashing::default();
         s.update(&d, DestChange::Init);
         assert!(s.table().iter().all(Option::is_none));
-        assert_eq!(
-            pick(&mut s, &d, &input(std::net::Ipv4Addr::new(1, 2, 3, 4))),
-            None
-        );
+        assert_eq!(pick(&mut s, &d, &input(Ipv4Addr::new(1, 2, 3, 4))), None);
     }
 }
