@@ -323,4 +323,24 @@ mod tests {
         go(&mut s, &d, &at(VIP, 10 * 86_400));
         assert_eq!(s.entries(), 1);
     }
+
+    #[test]
+    fn oversize_collection_removes_about_goal() {
+        let d = dests(&[1, 1]);
+        let mut s = Lblc::default();
+        let n = MAX_SIZE + 16;
+        for k in 0..n as u32 {
+            go(&mut s, &d, &at(Ipv4Addr::from(0x0B00_0000 + k), 0));
+        }
+        assert_eq!(s.entries(), n);
+        // Ticks at 60..300 find nothing older than 6 min; the one at 360 does.
+        go(&mut s, &d, &at(Ipv4Addr::new(1, 1, 1, 1), 300));
+        assert_eq!(s.entries(), n + 1);
+        go(&mut s, &d, &at(Ipv4Addr::new(1, 1, 1, 1), 360));
+        let left = s.entries();
+        // goal = (16401 - 16384) * 4 / 3 = 22, whole buckets at a time
+        // (about 16 entries per bucket).
+        assert!(left <= n + 1 - 22 && left >= n + 1 - 22 - 40, "{left}");
+        assert_eq!(s.cached(Ipv4Addr::new(1, 1, 1, 1)), Some(0));
+    }
 }
