@@ -15,7 +15,26 @@ use crate::ipvs::Protocol;
 use crate::rng::SimRng;
 use crate::time::SimTime;
 
+pub mod dh;
+pub mod fo;
+pub mod lblc;
+pub mod lblcr;
+pub mod lc;
+pub mod mh;
+pub mod nginx_ip_hash;
+pub mod nginx_least_conn;
+pub mod nginx_random_two;
+pub mod nginx_swrr;
+pub mod nq;
+pub mod ovf;
+#[cfg(test)]
+mod proptests;
 pub mod rr;
+pub mod sed;
+pub mod sh;
+pub mod twos;
+pub mod wlc;
+pub mod wrr;
 
 /// What a scheduler may know about one destination (real server).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -156,13 +175,117 @@ impl fmt::Debug for Registration {
     }
 }
 
-/// Every scheduler the lab knows, kernel ones first.
-pub const REGISTRY: &[Registration] = &[Registration {
-    name: "rr",
-    origin: Origin::Kernel,
-    summary: "round robin",
-    make: |_| Box::new(rr::RoundRobin::default()),
-}];
+/// Every scheduler the lab knows, kernel ones first (in the kernel's order).
+pub const REGISTRY: &[Registration] = &[
+    Registration {
+        name: "rr",
+        origin: Origin::Kernel,
+        summary: "round robin",
+        make: |_| Box::new(rr::RoundRobin::default()),
+    },
+    Registration {
+        name: "wrr",
+        origin: Origin::Kernel,
+        summary: "weighted round robin",
+        make: |_| Box::new(wrr::WeightedRoundRobin::default()),
+    },
+    Registration {
+        name: "lc",
+        origin: Origin::Kernel,
+        summary: "least connection",
+        make: |_| Box::new(lc::LeastConnection::default()),
+    },
+    Registration {
+        name: "wlc",
+        origin: Origin::Kernel,
+        summary: "weighted least connection",
+        make: |_| Box::new(wlc::WeightedLeastConnection::default()),
+    },
+    Registration {
+        name: "lblc",
+        origin: Origin::Kernel,
+        summary: "locality-based least connection",
+        make: |_| Box::new(lblc::Lblc::default()),
+    },
+    Registration {
+        name: "lblcr",
+        origin: Origin::Kernel,
+        summary: "locality-based least connection with replication",
+        make: |_| Box::new(lblcr::Lblcr::default()),
+    },
+    Registration {
+        name: "dh",
+        origin: Origin::Kernel,
+        summary: "destination hashing",
+        make: |_| Box::new(dh::DestinationHashing::default()),
+    },
+    Registration {
+        name: "sh",
+        origin: Origin::Kernel,
+        summary: "source hashing",
+        make: |f| Box::new(sh::SourceHashing::new(f)),
+    },
+    Registration {
+        name: "sed",
+        origin: Origin::Kernel,
+        summary: "shortest expected delay",
+        make: |_| Box::new(sed::ShortestExpectedDelay::default()),
+    },
+    Registration {
+        name: "nq",
+        origin: Origin::Kernel,
+        summary: "never queue",
+        make: |_| Box::new(nq::NeverQueue::default()),
+    },
+    Registration {
+        name: "fo",
+        origin: Origin::Kernel,
+        summary: "weighted failover",
+        make: |_| Box::new(fo::WeightedFailover::default()),
+    },
+    Registration {
+        name: "ovf",
+        origin: Origin::Kernel,
+        summary: "weighted overflow",
+        make: |_| Box::new(ovf::WeightedOverflow::default()),
+    },
+    Registration {
+        name: "mh",
+        origin: Origin::Kernel,
+        summary: "maglev hashing",
+        make: |f| Box::new(mh::MaglevHashing::new(f)),
+    },
+    Registration {
+        name: "twos",
+        origin: Origin::Kernel,
+        summary: "weighted random twos choice",
+        make: |_| Box::new(twos::TwoChoices::default()),
+    },
+    Registration {
+        name: "nginx-rr",
+        origin: Origin::NginxComparison,
+        summary: "smooth weighted round robin: nginx upstream method, NOT part of IPVS (comparison only)",
+        make: |_| Box::new(nginx_swrr::NginxSmoothWrr::default()),
+    },
+    Registration {
+        name: "nginx-ip_hash",
+        origin: Origin::NginxComparison,
+        summary: "ip_hash (first three octets): nginx upstream method, NOT part of IPVS (comparison only)",
+        make: |_| Box::new(nginx_ip_hash::NginxIpHash::default()),
+    },
+    Registration {
+        name: "nginx-least_conn",
+        origin: Origin::NginxComparison,
+        summary: "least_conn: nginx upstream method, NOT part of IPVS (comparison only)",
+        make: |_| Box::new(nginx_least_conn::NginxLeastConn::default()),
+    },
+    Registration {
+        name: "nginx-random-two",
+        origin: Origin::NginxComparison,
+        summary: "random two: nginx upstream method, NOT part of IPVS (comparison only)",
+        make: |_| Box::new(nginx_random_two::NginxRandomTwo::default()),
+    },
+];
 
 /// Looks a scheduler up by name.
 #[must_use]
@@ -183,6 +306,66 @@ pub fn create(name: &str, flags: SchedFlags, dests: &[DestInfo]) -> Option<Box<d
 #[must_use]
 pub fn usable(d: &DestInfo) -> bool {
     d.weight > 0 && !d.overloaded
+}
+
+/// `hash_32()` from `include/linux/hash.h` (kernels >= 4.7): multiply by
+/// `GOLDEN_RATIO_32` (0x61C88647) modulo 2^32 and keep the top `bits` bits.
+#[must_use]
+pub fn hash_32(v: u32, bits: u32) -> u32 {
+    debug_assert!((1..=32).contains(&bits));
+    v.wrapping_mul(0x61C8_8647) >> (32 - bits)
+}
+
+/// Greatest common divisor (`lib/math/gcd.c`); `gcd(0, b) == b`.
+#[must_use]
+pub fn gcd(mut a: u32, mut b: u32) -> u32 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// `a * b` in 64 bits (saturating; cannot saturate for ipvsadm's weight
+/// range 0..=65535).
+#[must_use]
+pub fn mul64(a: u64, b: u32) -> u64 {
+    a.saturating_mul(u64::from(b))
+}
+
+/// The weighted-least-connection pick shared by `wlc`, `lblc` and `lblcr`:
+/// the first non-overloaded destination with weight > 0 is the candidate,
+/// then every later non-overloaded destination D replaces the best B when
+/// `overhead(B) * w(D) > overhead(D) * w(B)` (strict, so list order wins ties).
+#[must_use]
+pub fn weighted_least(dests: &[DestInfo]) -> Option<usize> {
+    let mut best: Option<(usize, u64)> = None;
+    for (i, d) in dests.iter().enumerate() {
+        if d.overloaded {
+            continue;
+        }
+        match best {
+            None if d.weight > 0 => best = Some((i, d.overhead())),
+            None => {}
+            Some((b, loh)) => {
+                let doh = d.overhead();
+                if mul64(loh, d.weight) > mul64(doh, dests[b].weight) {
+                    best = Some((i, doh));
+                }
+            }
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
+/// `is_overloaded()` of `ip_vs_lblc.c` / `ip_vs_lblcr.c` (not the OVERLOAD
+/// flag): `activeconns > weight` and some destination of the service has
+/// `activeconns * 2 < weight`.
+#[must_use]
+pub fn lblc_overloaded(d: &DestInfo, dests: &[DestInfo]) -> bool {
+    d.activeconns > d.weight
+        && dests
+            .iter()
+            .any(|x| u64::from(x.activeconns) * 2 < u64::from(x.weight))
 }
 
 #[cfg(test)]
@@ -232,5 +415,11 @@ pub(crate) mod testutil {
                 None => '-',
             })
             .collect()
+    }
+
+    /// One schedule with input `inp` (fixed test rng).
+    pub fn pick(s: &mut dyn Scheduler, d: &[DestInfo], inp: &SchedInput) -> Option<usize> {
+        let mut rng = crate::rng::stream(1, "test");
+        s.schedule(d, inp, &mut rng)
     }
 }
