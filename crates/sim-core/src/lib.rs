@@ -9,3 +9,4 @@ pub mod keepalived;
 pub mod packet;
 pub mod rng;
 pub mod time;
+pub mod wire;
