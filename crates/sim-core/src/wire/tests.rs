@@ -555,6 +555,11 @@ proptest! {
         prop_assert_eq!(bytes.len(), f.wire_len() as usize);
         let back = parse_frame(&bytes);
         prop_assert_eq!(back, Ok(normalise(&f)));
+        if let FramePayload::Ipv4(p) = &f.payload {
+            let q = icmp_quote(p);
+            prop_assert_eq!(icmp_quote(&q), q.clone(), "quoting is idempotent");
+            prop_assert_eq!(q.total_len(), p.total_len(), "a quote keeps the length");
+        }
     }
 
     #[test]
@@ -595,8 +600,9 @@ proptest! {
             fix_ip_checksum(&mut b);
         }
         if let Ok(g) = parse_frame(&b) {
-            // Whatever parses can be emitted again.
-            let _ = emit_frame(&g);
+            // Whatever parses can be emitted again, at the length it claims.
+            prop_assert_eq!(emit_frame(&g).len(), g.wire_len() as usize);
+            let _ = g.to_string();
         }
     }
 }
