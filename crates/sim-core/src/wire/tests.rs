@@ -262,6 +262,64 @@ fn errors_are_reported_not_panicked() {
     );
 }
 
+/// Things a real kernel sends that the lab does not emit still parse.
+#[test]
+fn real_kernel_variants() {
+    // A SYN with 20 bytes of options (MSS, SACK-permitted, timestamps, wscale).
+    let syn = emit_frame(&tcp_syn());
+    let mut b = syn[..54].to_vec();
+    b.extend_from_slice(&hex("020405b4 0402080a 0001e240 00000000 01030307"));
+    b[16..18].copy_from_slice(&60u16.to_be_bytes());
+    b[24..26].copy_from_slice(&[0, 0]);
+    let c = checksum(&b[14..34]);
+    b[24..26].copy_from_slice(&c.to_be_bytes());
+    b[46] = 10 << 4;
+    b[50..52].copy_from_slice(&[0, 0]);
+    let c = fold(sum_words(
+        &b[34..],
+        pseudo_sum(ip("192.168.59.133"), ip("192.168.59.135"), 6, 40),
+    ));
+    b[50..52].copy_from_slice(&c.to_be_bytes());
+    assert_eq!(
+        ones_sum(&[&pseudo(&b[26..30], &b[30..34], 6, 40), &b[34..]]),
+        0xffff
+    );
+    assert_eq!(parse_frame(&b), Ok(tcp_syn()));
+
+    // UDP with checksum 0 ("none") is accepted.
+    let mut f = tcp_syn();
+    if let FramePayload::Ipv4(p) = &mut f.payload {
+        p.payload = IpPayload::Udp(UdpDatagram {
+            sport: 68,
+            dport: 67,
+            data: AppData::text("hi"),
+        });
+    }
+    let mut b = emit_frame(&f);
+    b[40..42].copy_from_slice(&[0, 0]);
+    assert_eq!(parse_frame(&b), Ok(f));
+
+    // An echo with 8 data bytes instead of 56 keeps its id and sequence.
+    let mut icmp = vec![8, 0, 0, 0, 0x12, 0x34, 0, 7, 1, 2, 3, 4, 5, 6, 7, 8];
+    let c = checksum(&icmp);
+    icmp[2..4].copy_from_slice(&c.to_be_bytes());
+    let mut b = syn[..34].to_vec();
+    b[16..18].copy_from_slice(&36u16.to_be_bytes());
+    b[23] = 1;
+    b[24..26].copy_from_slice(&[0, 0]);
+    let c = checksum(&b[14..34]);
+    b[24..26].copy_from_slice(&c.to_be_bytes());
+    b.extend_from_slice(&icmp);
+    let p = parse_frame(&b).unwrap();
+    assert_eq!(
+        p.ipv4().map(|p| &p.payload),
+        Some(&IpPayload::Icmp(IcmpMessage::EchoRequest {
+            id: 0x1234,
+            seq: 7
+        }))
+    );
+}
+
 #[test]
 fn payload_forms() {
     // Opaque goes out as zeros and comes back as bytes; padding is stripped.
