@@ -135,7 +135,11 @@ impl Iface {
     /// # Errors
     /// `RTNETLINK answers: File exists` when the address is already there.
     pub fn add_addr(&mut self, a: IfAddr) -> Result<(), String> {
-        if self.addrs.iter().any(|x| x.addr == a.addr && x.prefix == a.prefix) {
+        if self
+            .addrs
+            .iter()
+            .any(|x| x.addr == a.addr && x.prefix == a.prefix)
+        {
             return Err("RTNETLINK answers: File exists".into());
         }
         // Primaries stay ahead of secondaries, as in __inet_insert_ifa.
@@ -146,7 +150,9 @@ impl Iface {
         if secondary {
             self.addrs.push(a);
         } else {
-            let pos = (0..self.addrs.len()).find(|&i| self.is_secondary(i)).unwrap_or(self.addrs.len());
+            let pos = (0..self.addrs.len())
+                .find(|&i| self.is_secondary(i))
+                .unwrap_or(self.addrs.len());
             self.addrs.insert(pos, a);
         }
         Ok(())
@@ -245,7 +251,8 @@ impl Host {
             return i;
         }
         let index = u32::try_from(self.ifaces.len() + 1).unwrap_or(u32::MAX);
-        self.ifaces.push(Iface::new("tunl0", index, IfKind::Ipip, MacAddr::ZERO));
+        self.ifaces
+            .push(Iface::new("tunl0", index, IfKind::Ipip, MacAddr::ZERO));
         self.sysctl.add_iface("tunl0");
         self.ifaces.len() - 1
     }
@@ -278,7 +285,11 @@ impl Host {
     pub fn addresses(&self) -> Vec<(String, Ipv4Addr, u8)> {
         self.ifaces
             .iter()
-            .flat_map(|i| i.addrs.iter().map(move |a| (a.label.clone(), a.addr, a.prefix)))
+            .flat_map(|i| {
+                i.addrs
+                    .iter()
+                    .map(move |a| (a.label.clone(), a.addr, a.prefix))
+            })
             .filter(|(_, a, _)| !a.is_loopback())
             .collect()
     }

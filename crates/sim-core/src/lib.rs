@@ -13,4 +13,5 @@ pub mod rng;
 pub mod shell;
 pub mod time;
 pub mod trace;
+pub mod wire;
 pub mod world;

@@ -35,7 +35,10 @@ impl CmdOutput {
     /// Success with some output.
     #[must_use]
     pub fn out(s: impl Into<String>) -> Self {
-        CmdOutput { stdout: s.into(), ..Default::default() }
+        CmdOutput {
+            stdout: s.into(),
+            ..Default::default()
+        }
     }
     /// Success, nothing printed.
     #[must_use]
@@ -49,12 +52,19 @@ impl CmdOutput {
         if !m.ends_with('\n') {
             m.push('\n');
         }
-        CmdOutput { stderr: m, status, ..Default::default() }
+        CmdOutput {
+            stderr: m,
+            status,
+            ..Default::default()
+        }
     }
     /// Success with a lab note.
     #[must_use]
     pub fn noted(note: impl Into<String>) -> Self {
-        CmdOutput { note: Some(note.into()), ..Default::default() }
+        CmdOutput {
+            note: Some(note.into()),
+            ..Default::default()
+        }
     }
     /// The note, or the first line of output/error, for trace lines.
     #[must_use]
@@ -62,7 +72,11 @@ impl CmdOutput {
         if let Some(n) = &self.note {
             return format!("no effect in the lab: {n}");
         }
-        let s = if self.stderr.is_empty() { &self.stdout } else { &self.stderr };
+        let s = if self.stderr.is_empty() {
+            &self.stdout
+        } else {
+            &self.stderr
+        };
         s.lines().next().unwrap_or("").to_string()
     }
 }
@@ -92,15 +106,27 @@ const NOOPS: &[(&str, &str)] = &[
     ("apt", "packages are part of the lab's hosts already"),
     ("apt-get", "packages are part of the lab's hosts already"),
     ("setenforce", "SELinux is not modelled"),
-    ("exec", "the prompt's host name is not modelled; the host is already named"),
-    ("sed", "editing files other than those the lab reads has no effect"),
-    ("sleep", "in setup and actions time does not pass; use `at` for timing"),
+    (
+        "exec",
+        "the prompt's host name is not modelled; the host is already named",
+    ),
+    (
+        "sed",
+        "editing files other than those the lab reads has no effect",
+    ),
+    (
+        "sleep",
+        "in setup and actions time does not pass; use `at` for timing",
+    ),
     ("clear", "nothing to clear"),
     ("cd", "the working directory is not modelled"),
     ("vim", "edit the scenario file instead"),
     ("vi", "edit the scenario file instead"),
     ("chmod", "file permissions are not modelled"),
-    ("tcpdump", "use `lvslab pcap` or `lvslab run --trace text` to see packets"),
+    (
+        "tcpdump",
+        "use `lvslab pcap` or `lvslab run --trace text` to see packets",
+    ),
     ("true", "does nothing"),
     ("ntpdate", "virtual time is always in sync"),
 ];
@@ -166,7 +192,12 @@ pub fn run_line(w: &mut World, h: HostId, text: &str) -> Result<CmdOutput, Shell
 ///
 /// # Errors
 /// Unknown commands and syntax errors.
-pub fn run_with_heredoc(w: &mut World, h: HostId, text: &str, heredoc: Option<&str>) -> Result<CmdOutput, ShellError> {
+pub fn run_with_heredoc(
+    w: &mut World,
+    h: HostId,
+    text: &str,
+    heredoc: Option<&str>,
+) -> Result<CmdOutput, ShellError> {
     if let Some((url, sleep)) = parse_curl_loop(text) {
         return Ok(cmds::start_curl(w, h, &url, Some(sleep)));
     }
@@ -211,7 +242,9 @@ pub fn run_with_heredoc(w: &mut World, h: HostId, text: &str, heredoc: Option<&s
 pub fn parse_curl_loop(text: &str) -> Option<(String, crate::time::SimDuration)> {
     let t: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let t = t.replace("; ", ";").replace(" ;", ";");
-    let rest = t.strip_prefix("while true;do ").or_else(|| t.strip_prefix("while true;do"))?;
+    let rest = t
+        .strip_prefix("while true;do ")
+        .or_else(|| t.strip_prefix("while true;do"))?;
     let rest = rest.trim_start();
     let rest = rest.strip_prefix("curl ")?;
     let (url, after) = rest.split_once(';')?;
@@ -221,7 +254,8 @@ pub fn parse_curl_loop(text: &str) -> Option<(String, crate::time::SimDuration)>
     if tail.trim() != "done" {
         return None;
     }
-    let d = crate::time::SimDuration::parse(&format!("{}s", n.trim().trim_end_matches('s'))).ok()?;
+    let d =
+        crate::time::SimDuration::parse(&format!("{}s", n.trim().trim_end_matches('s'))).ok()?;
     Some((url.trim().to_string(), d))
 }
 
@@ -246,16 +280,22 @@ mod tests {
 
     #[test]
     fn curl_loop_is_recognised() {
-        let (u, s) = parse_curl_loop("while true;do curl http://192.168.59.135;sleep 1;done").unwrap();
+        let (u, s) =
+            parse_curl_loop("while true;do curl http://192.168.59.135;sleep 1;done").unwrap();
         assert_eq!(u, "http://192.168.59.135");
         assert_eq!(s, crate::time::SimDuration::from_secs(1));
-        assert!(parse_curl_loop("while true; do curl http://10.0.0.1/x ; sleep 0.5; done").is_some());
+        assert!(
+            parse_curl_loop("while true; do curl http://10.0.0.1/x ; sleep 0.5; done").is_some()
+        );
         assert!(parse_curl_loop("curl http://x").is_none());
     }
 
     #[test]
     fn unknown_commands_are_named() {
-        assert_eq!(check_line("frobnicate --all"), Err(ShellError::Unknown("frobnicate".into())));
+        assert_eq!(
+            check_line("frobnicate --all"),
+            Err(ShellError::Unknown("frobnicate".into()))
+        );
         assert!(check_line("yum install -y ipvsadm").is_ok());
         assert!(check_line("iptables -F && iptables -X && iptables -Z").is_ok());
     }

@@ -136,9 +136,9 @@ impl TraceKind {
     #[must_use]
     pub fn frame(&self) -> Option<&Frame> {
         match self {
-            TraceKind::Tx { frame, .. } | TraceKind::Rx { frame, .. } | TraceKind::Hook { frame, .. } => {
-                Some(frame)
-            }
+            TraceKind::Tx { frame, .. }
+            | TraceKind::Rx { frame, .. }
+            | TraceKind::Hook { frame, .. } => Some(frame),
             TraceKind::Rewrite { after, .. } => Some(after),
             _ => None,
         }
@@ -151,7 +151,11 @@ impl fmt::Display for TraceRecord {
         match &self.kind {
             TraceKind::Tx { iface, frame } => write!(f, "TX {iface} {frame}"),
             TraceKind::Rx { iface, frame } => write!(f, "RX {iface} {frame}"),
-            TraceKind::Hook { hook, verdict, frame } => {
+            TraceKind::Hook {
+                hook,
+                verdict,
+                frame,
+            } => {
                 write!(f, "{} {} ", hook.name(), verdict.name())?;
                 match frame.ipv4() {
                     Some(p) => write!(f, "{p}"),
@@ -190,7 +194,10 @@ impl Trace {
     /// An empty trace at `level`.
     #[must_use]
     pub fn new(level: TraceLevel) -> Self {
-        Trace { level, records: Vec::new() }
+        Trace {
+            level,
+            records: Vec::new(),
+        }
     }
 
     /// Records full detail (frames, hooks)?
@@ -207,7 +214,11 @@ impl Trace {
 
     /// Appends a record (the caller checks the level first).
     pub fn push(&mut self, t: SimTime, host: &Arc<str>, kind: TraceKind) {
-        self.records.push(TraceRecord { t, host: Arc::clone(host), kind });
+        self.records.push(TraceRecord {
+            t,
+            host: Arc::clone(host),
+            kind,
+        });
     }
 
     /// The whole trace as text, one line per record.

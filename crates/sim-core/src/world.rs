@@ -168,7 +168,12 @@ impl World {
 
     /// Adds a segment; returns its index.
     pub fn add_segment(&mut self, name: &str, latency: SimDuration, bandwidth_bps: u64) -> usize {
-        self.segments.push(Segment { name: name.into(), latency, bandwidth_bps, ports: vec![] });
+        self.segments.push(Segment {
+            name: name.into(),
+            latency,
+            bandwidth_bps,
+            ports: vec![],
+        });
         self.segments.len() - 1
     }
 
@@ -199,7 +204,11 @@ impl World {
 
     /// Records a trace entry if the level allows (`full` = needs Full).
     pub(crate) fn tr(&mut self, host: HostId, full: bool, kind: TraceKind) {
-        let ok = if full { self.trace.full() } else { self.trace.events() };
+        let ok = if full {
+            self.trace.full()
+        } else {
+            self.trace.events()
+        };
         if ok {
             let name = Arc::clone(&self.host_names[host]);
             self.trace.push(self.now, &name, kind);
@@ -208,8 +217,17 @@ impl World {
 
     /// Counts a drop and records it.
     pub(crate) fn drop_pkt(&mut self, host: HostId, reason: &str) {
-        *self.drops.entry(format!("{}: {reason}", self.host_names[host])).or_insert(0) += 1;
-        self.tr(host, false, TraceKind::Drop { reason: reason.to_string() });
+        *self
+            .drops
+            .entry(format!("{}: {reason}", self.host_names[host]))
+            .or_insert(0) += 1;
+        self.tr(
+            host,
+            false,
+            TraceKind::Drop {
+                reason: reason.to_string(),
+            },
+        );
     }
 
     /// Processes the next event; returns its time, or `None` when idle.
@@ -241,7 +259,12 @@ impl World {
     fn handle(&mut self, ev: Event) {
         match ev {
             Event::Deliver { host, iface, frame } => self.deliver(host, iface, frame),
-            Event::NeighTimer { host, iface, ip, epoch } => self.neigh_timer(host, iface, ip, epoch),
+            Event::NeighTimer {
+                host,
+                iface,
+                ip,
+                epoch,
+            } => self.neigh_timer(host, iface, ip, epoch),
             Event::TcpTimer { host, key, epoch } => self.tcp_timer(host, key, epoch),
             Event::AppStart { app } => self.app_start(app),
             Event::AppTimeout { app, run } => self.app_timeout(app, run),
@@ -252,17 +275,30 @@ impl World {
     /// Schedules a timed command.
     pub fn schedule_action(&mut self, at: SimTime, host: HostId, command: &str) {
         let idx = self.actions.len();
-        self.actions.push(TimedAction { at, host, command: command.to_string() });
+        self.actions.push(TimedAction {
+            at,
+            host,
+            command: command.to_string(),
+        });
         self.queue.push(at, Event::Action { idx });
     }
 
     fn run_action(&mut self, idx: usize) {
-        let Some(a) = self.actions.get(idx).cloned() else { return };
+        let Some(a) = self.actions.get(idx).cloned() else {
+            return;
+        };
         let out = crate::shell::run_line(self, a.host, &a.command);
         let note = match out {
             Ok(o) => o.note_or_output(),
             Err(e) => format!("error: {e}"),
         };
-        self.tr(a.host, false, TraceKind::Command { cmd: a.command, note });
+        self.tr(
+            a.host,
+            false,
+            TraceKind::Command {
+                cmd: a.command,
+                note,
+            },
+        );
     }
 }

@@ -109,20 +109,23 @@ impl NeighTable {
 
     /// Creates an INCOMPLETE entry (or returns the existing one).
     pub fn incomplete(&mut self, iface: usize, ip: Ipv4Addr) -> &mut NeighEntry {
-        self.entries.entry((iface, ip)).or_insert_with(|| NeighEntry {
-            mac: None,
-            state: NudState::Incomplete,
-            confirmed: SimTime::ZERO,
-            reachable_time: SimDuration::ZERO,
-            probes: 0,
-            queue: Vec::new(),
-            epoch: 0,
-        })
+        self.entries
+            .entry((iface, ip))
+            .or_insert_with(|| NeighEntry {
+                mac: None,
+                state: NudState::Incomplete,
+                confirmed: SimTime::ZERO,
+                reachable_time: SimDuration::ZERO,
+                probes: 0,
+                queue: Vec::new(),
+                epoch: 0,
+            })
     }
 
     /// Forgets every entry on an interface (link down flushes the cache).
     pub fn flush_iface(&mut self, iface: usize) {
-        self.entries.retain(|(i, _), e| *i != iface || e.state == NudState::Permanent);
+        self.entries
+            .retain(|(i, _), e| *i != iface || e.state == NudState::Permanent);
     }
 
     /// `ip neigh` lines (iproute2 layout) at `now`; `names` maps an

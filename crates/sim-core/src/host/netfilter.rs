@@ -260,7 +260,11 @@ impl Table {
             name,
             chains: builtins
                 .iter()
-                .map(|h| Chain { name: h.name().into(), policy: Some(Verdict::Accept), rules: vec![] })
+                .map(|h| Chain {
+                    name: h.name().into(),
+                    policy: Some(Verdict::Accept),
+                    rules: vec![],
+                })
                 .collect(),
         }
     }
@@ -276,7 +280,13 @@ impl Table {
         self.chains.iter_mut().find(|c| c.name == name)
     }
 
-    fn eval(&mut self, chain: &str, p: &mut PktInfo, logs: &mut Vec<String>, depth: u32) -> Option<Verdict> {
+    fn eval(
+        &mut self,
+        chain: &str,
+        p: &mut PktInfo,
+        logs: &mut Vec<String>,
+        depth: u32,
+    ) -> Option<Verdict> {
         if depth > 16 {
             return None;
         }
@@ -354,21 +364,35 @@ impl Netfilter {
         let mut logs = Vec::new();
         let mut has_rules = false;
         for t in [&mut self.mangle, &mut self.filter] {
-            let Some(c) = t.chain(hook.name()) else { continue };
+            let Some(c) = t.chain(hook.name()) else {
+                continue;
+            };
             has_rules |= !c.rules.is_empty() || c.policy != Some(Verdict::Accept);
             match t.eval(hook.name(), p, &mut logs, 0) {
                 Some(Verdict::Accept) | None => {}
-                Some(v) => return HookResult { verdict: v, logs, has_rules: true },
+                Some(v) => {
+                    return HookResult {
+                        verdict: v,
+                        logs,
+                        has_rules: true,
+                    };
+                }
             }
         }
-        HookResult { verdict: Verdict::Accept, logs, has_rules }
+        HookResult {
+            verdict: Verdict::Accept,
+            logs,
+            has_rules,
+        }
     }
 
     /// Are there no user rules at all (fast path)?
     #[must_use]
     pub fn is_empty(&self) -> bool {
         [&self.filter, &self.mangle].iter().all(|t| {
-            t.chains.iter().all(|c| c.rules.is_empty() && c.policy.is_none_or(|p| p == Verdict::Accept))
+            t.chains
+                .iter()
+                .all(|c| c.rules.is_empty() && c.policy.is_none_or(|p| p == Verdict::Accept))
         })
     }
 }

@@ -68,9 +68,10 @@ impl RouteTable {
     /// # Errors
     /// `RTNETLINK answers: No such process` when nothing matches.
     pub fn del(&mut self, dst: Ipv4Addr, prefix: u8, dev: Option<&str>) -> Result<(), String> {
-        let pos = self.routes.iter().position(|x| {
-            x.dst == dst && x.prefix == prefix && dev.is_none_or(|d| x.dev == d)
-        });
+        let pos = self
+            .routes
+            .iter()
+            .position(|x| x.dst == dst && x.prefix == prefix && dev.is_none_or(|d| x.dev == d));
         match pos {
             Some(p) => {
                 self.routes.remove(p);
@@ -204,7 +205,8 @@ mod tests {
     #[test]
     fn longest_prefix_wins() {
         let mut t = RouteTable::default();
-        t.add(route("0.0.0.0", 0, Some("10.0.0.254"), "eth0")).unwrap();
+        t.add(route("0.0.0.0", 0, Some("10.0.0.254"), "eth0"))
+            .unwrap();
         t.add(route("10.0.0.0", 24, None, "eth0")).unwrap();
         t.add(route("10.0.0.100", 32, None, "lo")).unwrap();
         assert_eq!(t.lookup("10.0.0.100".parse().unwrap()).unwrap().dev, "lo");
@@ -222,7 +224,8 @@ mod tests {
             ..route("192.168.59.0", 24, None, "ens33")
         })
         .unwrap();
-        t.add(route("0.0.0.0", 0, Some("192.168.59.2"), "ens33")).unwrap();
+        t.add(route("0.0.0.0", 0, Some("192.168.59.2"), "ens33"))
+            .unwrap();
         t.add(route("192.168.59.135", 32, None, "ens33")).unwrap();
         assert_eq!(
             t.render_ip_route(),

@@ -43,7 +43,9 @@ impl Sysctls {
     /// Defaults for `all`, `default` and the given interfaces.
     #[must_use]
     pub fn new(ifaces: &[&str]) -> Self {
-        let mut s = Sysctls { values: BTreeMap::new() };
+        let mut s = Sysctls {
+            values: BTreeMap::new(),
+        };
         for (k, v) in GLOBAL_KEYS {
             s.values.insert((*k).to_string(), (*v).to_string());
         }
@@ -72,8 +74,15 @@ impl Sysctls {
     /// `net.ipv4.ip_forward` to the dotted form.
     #[must_use]
     pub fn normalise(key: &str) -> String {
-        let k = key.trim().trim_start_matches("/proc/sys/").trim_start_matches('/');
-        if k.contains('/') { k.replace('/', ".") } else { k.to_string() }
+        let k = key
+            .trim()
+            .trim_start_matches("/proc/sys/")
+            .trim_start_matches('/');
+        if k.contains('/') {
+            k.replace('/', ".")
+        } else {
+            k.to_string()
+        }
     }
 
     /// The value of a key (dotted, slashed or /proc path).
@@ -111,11 +120,15 @@ impl Sysctls {
             let devs: Vec<String> = self
                 .values
                 .keys()
-                .filter_map(|x| x.strip_prefix("net.ipv4.conf.")?.strip_suffix(".forwarding"))
+                .filter_map(|x| {
+                    x.strip_prefix("net.ipv4.conf.")?
+                        .strip_suffix(".forwarding")
+                })
                 .map(str::to_string)
                 .collect();
             for d in devs {
-                self.values.insert(format!("net.ipv4.conf.{d}.forwarding"), v.clone());
+                self.values
+                    .insert(format!("net.ipv4.conf.{d}.forwarding"), v.clone());
             }
             return Ok(());
         }
@@ -151,10 +164,15 @@ mod tests {
     #[test]
     fn paths_and_dots_are_the_same_key() {
         let mut s = Sysctls::new(&["lo", "ens33"]);
-        s.set("/proc/sys/net/ipv4/conf/all/arp_ignore", "1").unwrap();
+        s.set("/proc/sys/net/ipv4/conf/all/arp_ignore", "1")
+            .unwrap();
         assert_eq!(s.get("net.ipv4.conf.all.arp_ignore"), Some("1"));
         assert_eq!(s.conf_max("ens33", "arp_ignore"), 1);
-        assert!(s.set("net.ipv4.nope", "1").unwrap_err().contains("cannot stat"));
+        assert!(
+            s.set("net.ipv4.nope", "1")
+                .unwrap_err()
+                .contains("cannot stat")
+        );
     }
 
     #[test]

@@ -38,7 +38,11 @@ impl Host {
                 (IfKind::Ipip, true) => ("noqueue", "UNKNOWN"),
                 (IfKind::Ipip, false) => ("noop", "DOWN"),
             };
-            let name = if i.kind == IfKind::Ipip { "tunl0@NONE".to_string() } else { i.name.clone() };
+            let name = if i.kind == IfKind::Ipip {
+                "tunl0@NONE".to_string()
+            } else {
+                i.name.clone()
+            };
             let _ = writeln!(
                 out,
                 "{}: {name}: <{}> mtu {} qdisc {qdisc} state {state} group default qlen 1000",
@@ -75,6 +79,11 @@ impl Host {
     /// `ip neigh` at `now`.
     #[must_use]
     pub fn render_ip_neigh(&self, now: SimTime) -> String {
-        self.neigh.render(now, &|i| self.ifaces.get(i).map(|f| f.name.clone()).unwrap_or_default())
+        self.neigh.render(now, &|i| {
+            self.ifaces
+                .get(i)
+                .map(|f| f.name.clone())
+                .unwrap_or_default()
+        })
     }
 }

@@ -8,7 +8,9 @@ use crate::world::{ClientApp, LoopSpec, World};
 
 /// Runs one simple command; `input` is the previous pipeline stage's output.
 pub fn run_simple(w: &mut World, h: HostId, s: &Simple, input: Option<&str>) -> CmdOutput {
-    let Some(name) = s.argv.first() else { return CmdOutput::ok() };
+    let Some(name) = s.argv.first() else {
+        return CmdOutput::ok();
+    };
     let args: Vec<&str> = s.argv[1..].iter().map(String::as_str).collect();
     match name.as_str() {
         "ip" => netcmds::ip(w, h, &args),
@@ -32,7 +34,10 @@ pub fn run_simple(w: &mut World, h: HostId, s: &Simple, input: Option<&str>) -> 
         }
         "keepalived" => crate::world::lvs::keepalived_cmd(w, h, &args),
         "grep" => grep(&args, input.unwrap_or("")),
-        "curl" => match args.iter().find(|a| a.starts_with("http") || parse_url(a).is_some()) {
+        "curl" => match args
+            .iter()
+            .find(|a| a.starts_with("http") || parse_url(a).is_some())
+        {
             Some(u) => start_curl(w, h, u, None),
             None => CmdOutput::fail(2, "curl: no URL specified!"),
         },
@@ -44,11 +49,23 @@ pub fn run_simple(w: &mut World, h: HostId, s: &Simple, input: Option<&str>) -> 
 }
 
 /// Starts a curl (once, or the tutorial's loop with `sleep`).
-pub fn start_curl(w: &mut World, h: HostId, url: &str, sleep: Option<crate::time::SimDuration>) -> CmdOutput {
+pub fn start_curl(
+    w: &mut World,
+    h: HostId,
+    url: &str,
+    sleep: Option<crate::time::SimDuration>,
+) -> CmdOutput {
     let Some((addr, port, path)) = parse_url(url) else {
-        return CmdOutput::fail(6, format!("curl: (6) Could not resolve host: {url} (the lab has no DNS: use an address)"));
+        return CmdOutput::fail(
+            6,
+            format!("curl: (6) Could not resolve host: {url} (the lab has no DNS: use an address)"),
+        );
     };
-    let spec = LoopSpec { sleep: sleep.unwrap_or_default(), count: if sleep.is_some() { None } else { Some(1) }, until: None };
+    let spec = LoopSpec {
+        sleep: sleep.unwrap_or_default(),
+        count: if sleep.is_some() { None } else { Some(1) },
+        until: None,
+    };
     let app = ClientApp {
         host: h,
         addr,
@@ -104,7 +121,12 @@ pub fn write_file(w: &mut World, h: HostId, path: &str, text: &str, append: bool
     if path == "/etc/keepalived/keepalived.conf" || path.starts_with("/var/www/") {
         CmdOutput::ok()
     } else {
-        CmdOutput { note: Some(format!("{path} is kept, but only /var/www/html and keepalived.conf are read by the lab")), ..CmdOutput::ok() }
+        CmdOutput {
+            note: Some(format!(
+                "{path} is kept, but only /var/www/html and keepalived.conf are read by the lab"
+            )),
+            ..CmdOutput::ok()
+        }
     }
 }
 
@@ -133,7 +155,11 @@ fn cat(w: &World, h: HostId, args: &[&str], heredoc: Option<&str>) -> CmdOutput 
 }
 
 fn cp(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
-    let files: Vec<&str> = args.iter().copied().filter(|a| !a.starts_with('-')).collect();
+    let files: Vec<&str> = args
+        .iter()
+        .copied()
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     let [src, dst] = files[..] else {
         return CmdOutput::fail(1, "cp: missing destination file operand");
     };
@@ -145,7 +171,10 @@ fn cp(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
         None if src == "/etc/keepalived/keepalived.conf" => {
             CmdOutput::noted("the lab's hosts start without a keepalived.conf; nothing to back up")
         }
-        None => CmdOutput::fail(1, format!("cp: cannot stat '{src}': No such file or directory")),
+        None => CmdOutput::fail(
+            1,
+            format!("cp: cannot stat '{src}': No such file or directory"),
+        ),
     }
 }
 
@@ -162,7 +191,11 @@ fn sysctl(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
                 return match w.hosts[h].files.get("/etc/sysctl.conf").cloned() {
                     Some(conf) => {
                         let mut o = String::new();
-                        for l in conf.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with(';')) {
+                        for l in conf
+                            .lines()
+                            .map(str::trim)
+                            .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with(';'))
+                        {
                             if let Some((k, v)) = l.split_once('=') {
                                 let r = sysctl_set(w, h, k.trim(), v.trim());
                                 if r.status != 0 {
@@ -199,7 +232,10 @@ fn sysctl(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
                         None => {
                             return CmdOutput::fail(
                                 255,
-                                format!("sysctl: cannot stat /proc/sys/{}: No such file or directory", k.replace('.', "/")),
+                                format!(
+                                    "sysctl: cannot stat /proc/sys/{}: No such file or directory",
+                                    k.replace('.', "/")
+                                ),
                             );
                         }
                     }
@@ -244,21 +280,42 @@ fn modprobe(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
                 w.hosts[h].ensure_tunl0();
             }
             m if m.starts_with("ip_vs") || m == "nf_conntrack" || m == "tun" => {}
-            other => return CmdOutput::fail(1, format!("modprobe: FATAL: Module {other} not found in directory /lib/modules/lvslab")),
+            other => {
+                return CmdOutput::fail(
+                    1,
+                    format!(
+                        "modprobe: FATAL: Module {other} not found in directory /lib/modules/lvslab"
+                    ),
+                );
+            }
         }
     }
     CmdOutput::ok()
 }
 
 fn systemctl(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
-    let verbs = ["start", "stop", "restart", "reload", "status", "enable", "disable", "is-active", "is-enabled"];
+    let verbs = [
+        "start",
+        "stop",
+        "restart",
+        "reload",
+        "status",
+        "enable",
+        "disable",
+        "is-active",
+        "is-enabled",
+    ];
     let Some(verb) = args.iter().find(|a| !a.starts_with('-')) else {
         return CmdOutput::fail(1, "systemctl: the lab does not list units");
     };
     if !verbs.contains(verb) {
         return CmdOutput::fail(1, format!("Unknown operation {verb}."));
     }
-    let units: Vec<&str> = args.iter().copied().filter(|a| !a.starts_with('-') && a != verb).collect();
+    let units: Vec<&str> = args
+        .iter()
+        .copied()
+        .filter(|a| !a.starts_with('-') && a != verb)
+        .collect();
     let mut out = CmdOutput::ok();
     for u in units {
         let unit = u.trim_end_matches(".service");
@@ -273,7 +330,14 @@ fn systemctl(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
                             stdout: if *verb == "is-active" {
                                 format!("{}\n", if active { "active" } else { "inactive" })
                             } else {
-                                format!("● {unit}.service\n   Active: {}\n", if active { "active (running)" } else { "inactive (dead)" })
+                                format!(
+                                    "● {unit}.service\n   Active: {}\n",
+                                    if active {
+                                        "active (running)"
+                                    } else {
+                                        "inactive (dead)"
+                                    }
+                                )
                             },
                             status: if active { 0 } else { 3 },
                             ..CmdOutput::ok()
@@ -285,12 +349,19 @@ fn systemctl(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
             }
             "keepalived" => crate::world::lvs::keepalived_systemctl(w, h, verb),
             "firewalld" | "NetworkManager" | "network" | "iptables" | "ipvsadm" => match *verb {
-                "stop" | "disable" | "enable" | "start" | "restart" => {
-                    CmdOutput::noted(format!("{unit} is not modelled (no firewalld rules exist in the lab)"))
-                }
-                _ => CmdOutput { stdout: format!("● {unit}.service\n   Active: inactive (dead)\n"), status: 3, ..CmdOutput::ok() },
+                "stop" | "disable" | "enable" | "start" | "restart" => CmdOutput::noted(format!(
+                    "{unit} is not modelled (no firewalld rules exist in the lab)"
+                )),
+                _ => CmdOutput {
+                    stdout: format!("● {unit}.service\n   Active: inactive (dead)\n"),
+                    status: 3,
+                    ..CmdOutput::ok()
+                },
             },
-            other => CmdOutput::fail(5, format!("Failed to {verb} {other}.service: Unit {other}.service not found.")),
+            other => CmdOutput::fail(
+                5,
+                format!("Failed to {verb} {other}.service: Unit {other}.service not found."),
+            ),
         };
         if r.status != 0 {
             return r;
@@ -314,5 +385,9 @@ fn grep(args: &[&str], input: &str) -> CmdOutput {
         .map(|l| format!("{l}\n"))
         .collect();
     let status = i32::from(out.is_empty());
-    CmdOutput { stdout: out, status, ..CmdOutput::ok() }
+    CmdOutput {
+        stdout: out,
+        status,
+        ..CmdOutput::ok()
+    }
 }

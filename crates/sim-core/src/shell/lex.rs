@@ -101,11 +101,20 @@ pub fn split_script(script: &str) -> Result<Vec<ScriptLine>, (usize, usize, Stri
                 body.push('\n');
             }
             if !closed {
-                return Err((lineno, off + 1, format!("here-document `<<{word}` is never closed by a line `{word}`")));
+                return Err((
+                    lineno,
+                    off + 1,
+                    format!("here-document `<<{word}` is never closed by a line `{word}`"),
+                ));
             }
             heredoc = Some(body);
         }
-        out.push(ScriptLine { line: lineno, col: off + 1, text: full, heredoc });
+        out.push(ScriptLine {
+            line: lineno,
+            col: off + 1,
+            text: full,
+            heredoc,
+        });
     }
     Ok(out)
 }
@@ -260,7 +269,8 @@ pub fn parse_line(text: &str, heredoc: Option<&str>) -> Result<CommandLine, Stri
             }
             Tok::Op(op) => {
                 pipe.push(std::mem::take(&mut cur));
-                line.parts.push((std::mem::take(&mut conn), std::mem::take(&mut pipe)));
+                line.parts
+                    .push((std::mem::take(&mut conn), std::mem::take(&mut pipe)));
                 conn = op.to_string();
             }
         }
@@ -280,13 +290,17 @@ mod tests {
 
     #[test]
     fn prompts_and_quotes() {
-        let (off, t) = strip_prompt("[root@rs1 ~]#  echo \"1\" >/proc/sys/net/ipv4/conf/lo/arp_ignore");
-        assert_eq!(off, 16);
+        let (off, t) =
+            strip_prompt("[root@rs1 ~]#  echo \"1\" >/proc/sys/net/ipv4/conf/lo/arp_ignore");
+        assert_eq!(off, 15);
         let l = parse_line(t, None).unwrap();
         assert_eq!(l.parts.len(), 1);
         let s = &l.parts[0].1[0];
         assert_eq!(s.argv, ["echo", "1"]);
-        assert_eq!(s.redirect, Some(("/proc/sys/net/ipv4/conf/lo/arp_ignore".into(), false)));
+        assert_eq!(
+            s.redirect,
+            Some(("/proc/sys/net/ipv4/conf/lo/arp_ignore".into(), false))
+        );
     }
 
     #[test]
@@ -296,7 +310,11 @@ mod tests {
         assert_eq!(l.parts[1].0, "&&");
         let l = parse_line("ip a | grep 192.168.59.135", None).unwrap();
         assert_eq!(l.parts[0].1.len(), 2);
-        let l = parse_line("while true;do curl http://192.168.59.135;sleep 1;done", None).unwrap();
+        let l = parse_line(
+            "while true;do curl http://192.168.59.135;sleep 1;done",
+            None,
+        )
+        .unwrap();
         assert_eq!(l.parts.len(), 4);
     }
 

@@ -40,36 +40,69 @@ impl World {
     pub fn addr_add(&mut self, h: HostId, label: &str, a: IfAddr) -> Result<(), String> {
         let host = &mut self.hosts[h];
         let Some(i) = host.iface_by_name(label) else {
-            return Err(format!("Cannot find device \"{}\"", label.split(':').next().unwrap_or(label)));
+            return Err(format!(
+                "Cannot find device \"{}\"",
+                label.split(':').next().unwrap_or(label)
+            ));
         };
         let dev = host.ifaces[i].name.clone();
         let net = a.network();
         let (prefix, addr) = (a.prefix, a.addr);
-        let secondary = host.ifaces[i].addrs.iter().any(|p| p.prefix == prefix && crate::packet::in_subnet(addr, p.addr, p.prefix));
+        let secondary = host.ifaces[i]
+            .addrs
+            .iter()
+            .any(|p| p.prefix == prefix && crate::packet::in_subnet(addr, p.addr, p.prefix));
         host.ifaces[i].add_addr(a)?;
-        if prefix < 32 && !secondary && host.ifaces[i].up && host.ifaces[i].kind != crate::host::IfKind::Loopback {
-            let _ = host.routes.add(Route { dst: net, prefix, via: None, dev, src: Some(addr), metric: 0, proto: RouteProto::Kernel });
+        if prefix < 32
+            && !secondary
+            && host.ifaces[i].up
+            && host.ifaces[i].kind != crate::host::IfKind::Loopback
+        {
+            let _ = host.routes.add(Route {
+                dst: net,
+                prefix,
+                via: None,
+                dev,
+                src: Some(addr),
+                metric: 0,
+                proto: RouteProto::Kernel,
+            });
         }
         Ok(())
     }
 
     /// Removes an address (and its connected route).
-    pub fn addr_del(&mut self, h: HostId, dev: &str, addr: Ipv4Addr, prefix: Option<u8>) -> Result<(), String> {
+    pub fn addr_del(
+        &mut self,
+        h: HostId,
+        dev: &str,
+        addr: Ipv4Addr,
+        prefix: Option<u8>,
+    ) -> Result<(), String> {
         let host = &mut self.hosts[h];
-        let Some(i) = host.iface_by_name(dev) else { return Err(format!("Cannot find device \"{dev}\"")) };
-        let Some(pos) = host.ifaces[i].addrs.iter().position(|x| x.addr == addr && prefix.is_none_or(|p| p == x.prefix)) else {
+        let Some(i) = host.iface_by_name(dev) else {
+            return Err(format!("Cannot find device \"{dev}\""));
+        };
+        let Some(pos) = host.ifaces[i]
+            .addrs
+            .iter()
+            .position(|x| x.addr == addr && prefix.is_none_or(|p| p == x.prefix))
+        else {
             return Err("RTNETLINK answers: Cannot assign requested address".into());
         };
         let x = host.ifaces[i].addrs.remove(pos);
         let name = host.ifaces[i].name.clone();
-        host.routes.remove_connected(&name, x.network(), x.prefix, x.addr);
+        host.routes
+            .remove_connected(&name, x.network(), x.prefix, x.addr);
         Ok(())
     }
 
     /// `ip link set DEV up|down`.
     pub fn link_set(&mut self, h: HostId, dev: &str, up: bool) -> Result<(), String> {
         let host = &mut self.hosts[h];
-        let Some(i) = host.iface_by_name(dev) else { return Err(format!("Cannot find device \"{dev}\"")) };
+        let Some(i) = host.iface_by_name(dev) else {
+            return Err(format!("Cannot find device \"{dev}\""));
+        };
         if host.ifaces[i].up == up {
             return Ok(());
         }
@@ -78,8 +111,19 @@ impl World {
         if up {
             let addrs = host.ifaces[i].addrs.clone();
             for (k, a) in addrs.iter().enumerate() {
-                if a.prefix < 32 && !host.ifaces[i].is_secondary(k) && host.ifaces[i].kind != crate::host::IfKind::Loopback {
-                    let _ = host.routes.add(Route { dst: a.network(), prefix: a.prefix, via: None, dev: name.clone(), src: Some(a.addr), metric: 0, proto: RouteProto::Kernel });
+                if a.prefix < 32
+                    && !host.ifaces[i].is_secondary(k)
+                    && host.ifaces[i].kind != crate::host::IfKind::Loopback
+                {
+                    let _ = host.routes.add(Route {
+                        dst: a.network(),
+                        prefix: a.prefix,
+                        via: None,
+                        dev: name.clone(),
+                        src: Some(a.addr),
+                        metric: 0,
+                        proto: RouteProto::Kernel,
+                    });
                 }
             }
         } else {
@@ -99,27 +143,41 @@ fn ok_or(r: Result<(), String>) -> CmdOutput {
 
 /// `ip …`
 pub fn ip(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
-    let args: Vec<&str> = args.iter().copied().filter(|a| *a != "-4" && *a != "-s").collect();
+    let args: Vec<&str> = args
+        .iter()
+        .copied()
+        .filter(|a| *a != "-4" && *a != "-s")
+        .collect();
     let Some((obj, rest)) = args.split_first() else {
         return CmdOutput::fail(255, "Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }");
     };
     match *obj {
         "a" | "addr" | "address" => ip_addr(w, h, rest),
         "l" | "link" => match rest {
-            ["set", dev, st, ..] | ["set", "dev", dev, st, ..] if *st == "up" || *st == "down" => ok_or(w.link_set(h, dev, *st == "up")),
+            ["set", dev, st, ..] | ["set", "dev", dev, st, ..] if *st == "up" || *st == "down" => {
+                ok_or(w.link_set(h, dev, *st == "up"))
+            }
             [] | ["show", ..] | ["list", ..] => CmdOutput::out(w.hosts[h].render_ip_addr(None)),
             _ => CmdOutput::fail(255, "the lab models `ip link set DEV up|down`"),
         },
         "r" | "ro" | "route" => ip_route(w, h, rest),
         "n" | "neigh" | "neighbour" | "neighbor" => ip_neigh(w, h, rest),
-        other => CmdOutput::fail(255, format!("Object \"{other}\" is unknown, try \"ip help\".")),
+        other => CmdOutput::fail(
+            255,
+            format!("Object \"{other}\" is unknown, try \"ip help\"."),
+        ),
     }
 }
 
 fn ip_addr(w: &mut World, h: HostId, rest: &[&str]) -> CmdOutput {
     match rest.first().copied() {
         None | Some("show" | "list" | "s" | "ls") => {
-            let dev = rest.iter().position(|a| *a == "dev").and_then(|i| rest.get(i + 1)).copied().or_else(|| rest.get(1).copied());
+            let dev = rest
+                .iter()
+                .position(|a| *a == "dev")
+                .and_then(|i| rest.get(i + 1))
+                .copied()
+                .or_else(|| rest.get(1).copied());
             if let Some(d) = dev {
                 if w.hosts[h].iface_by_name(d).is_none() {
                     return CmdOutput::fail(1, format!("Device \"{d}\" does not exist."));
@@ -129,7 +187,13 @@ fn ip_addr(w: &mut World, h: HostId, rest: &[&str]) -> CmdOutput {
         }
         Some(verb @ ("add" | "del" | "delete")) => {
             let Some((addr, prefix)) = rest.get(1).and_then(|s| parse_cidr(s)) else {
-                return CmdOutput::fail(1, format!("Error: any valid prefix is expected rather than \"{}\".", rest.get(1).unwrap_or(&"")));
+                return CmdOutput::fail(
+                    1,
+                    format!(
+                        "Error: any valid prefix is expected rather than \"{}\".",
+                        rest.get(1).unwrap_or(&"")
+                    ),
+                );
             };
             let mut dev = None;
             let mut label = None;
@@ -142,9 +206,15 @@ fn ip_addr(w: &mut World, h: HostId, rest: &[&str]) -> CmdOutput {
                     "brd" | "broadcast" => brd = rest.get(i + 1).copied(),
                     _ => {}
                 }
-                i += if matches!(rest[i], "dev" | "label" | "brd" | "broadcast" | "scope") { 2 } else { 1 };
+                i += if matches!(rest[i], "dev" | "label" | "brd" | "broadcast" | "scope") {
+                    2
+                } else {
+                    1
+                };
             }
-            let Some(dev) = dev else { return CmdOutput::fail(1, "Not enough information: \"dev\" argument is required.") };
+            let Some(dev) = dev else {
+                return CmdOutput::fail(1, "Not enough information: \"dev\" argument is required.");
+            };
             if verb == "add" {
                 let p = prefix.unwrap_or(32);
                 let brd = match brd {
@@ -152,24 +222,40 @@ fn ip_addr(w: &mut World, h: HostId, rest: &[&str]) -> CmdOutput {
                     Some(b) => b.parse().ok(),
                     None => None,
                 };
-                let a = IfAddr { addr, prefix: p, brd, label: label.unwrap_or(dev).to_string(), host_scope: false };
+                let a = IfAddr {
+                    addr,
+                    prefix: p,
+                    brd,
+                    label: label.unwrap_or(dev).to_string(),
+                    host_scope: false,
+                };
                 ok_or(w.addr_add(h, dev, a))
             } else {
                 ok_or(w.addr_del(h, dev, addr, prefix))
             }
         }
         Some("flush") => {
-            let Some(dev) = rest.iter().position(|a| *a == "dev").and_then(|i| rest.get(i + 1)).or(rest.get(1)) else {
+            let Some(dev) = rest
+                .iter()
+                .position(|a| *a == "dev")
+                .and_then(|i| rest.get(i + 1))
+                .or(rest.get(1))
+            else {
                 return CmdOutput::fail(1, "Flush requires arguments.");
             };
-            let Some(i) = w.hosts[h].iface_by_name(dev) else { return CmdOutput::fail(1, format!("Device \"{dev}\" does not exist.")) };
+            let Some(i) = w.hosts[h].iface_by_name(dev) else {
+                return CmdOutput::fail(1, format!("Device \"{dev}\" does not exist."));
+            };
             let addrs: Vec<Ipv4Addr> = w.hosts[h].ifaces[i].addrs.iter().map(|a| a.addr).collect();
             for a in addrs {
                 let _ = w.addr_del(h, dev, a, None);
             }
             CmdOutput::ok()
         }
-        Some(other) => CmdOutput::fail(255, format!("Command \"{other}\" is unknown, try \"ip address help\".")),
+        Some(other) => CmdOutput::fail(
+            255,
+            format!("Command \"{other}\" is unknown, try \"ip address help\"."),
+        ),
     }
 }
 
@@ -177,13 +263,20 @@ fn ip_route(w: &mut World, h: HostId, rest: &[&str]) -> CmdOutput {
     match rest.first().copied() {
         None | Some("show" | "list" | "ls") => CmdOutput::out(w.hosts[h].routes.render_ip_route()),
         Some(verb @ ("add" | "del" | "delete" | "replace")) => {
-            let Some(target) = rest.get(1) else { return CmdOutput::fail(1, "Error: \"to\" is expected") };
+            let Some(target) = rest.get(1) else {
+                return CmdOutput::fail(1, "Error: \"to\" is expected");
+            };
             let (dst, prefix) = if *target == "default" {
                 (Ipv4Addr::UNSPECIFIED, 0)
             } else {
                 match parse_cidr(target) {
                     Some((a, p)) => (a, p.unwrap_or(32)),
-                    None => return CmdOutput::fail(1, format!("Error: inet prefix is expected rather than \"{target}\".")),
+                    None => {
+                        return CmdOutput::fail(
+                            1,
+                            format!("Error: inet prefix is expected rather than \"{target}\"."),
+                        );
+                    }
                 }
             };
             let mut via = None;
@@ -194,9 +287,15 @@ fn ip_route(w: &mut World, h: HostId, rest: &[&str]) -> CmdOutput {
             while i + 1 < rest.len() + 1 {
                 match rest.get(i).copied() {
                     Some("via") => via = rest.get(i + 1).and_then(|v| v.parse().ok()),
-                    Some("dev") => dev = rest.get(i + 1).map(|d| d.split(':').next().unwrap_or(d).to_string()),
+                    Some("dev") => {
+                        dev = rest
+                            .get(i + 1)
+                            .map(|d| d.split(':').next().unwrap_or(d).to_string())
+                    }
                     Some("src") => src = rest.get(i + 1).and_then(|v| v.parse().ok()),
-                    Some("metric") => metric = rest.get(i + 1).and_then(|v| v.parse().ok()).unwrap_or(0),
+                    Some("metric") => {
+                        metric = rest.get(i + 1).and_then(|v| v.parse().ok()).unwrap_or(0)
+                    }
                     _ => {}
                 }
                 i += 2;
@@ -215,13 +314,24 @@ fn ip_route(w: &mut World, h: HostId, rest: &[&str]) -> CmdOutput {
             if w.hosts[h].iface_by_name(&dev).is_none() {
                 return CmdOutput::fail(1, format!("Cannot find device \"{dev}\""));
             }
-            let r = Route { dst: Ipv4Addr::from(u32::from(dst) & prefix_mask(prefix)), prefix, via, dev, src, metric, proto: RouteProto::Boot };
+            let r = Route {
+                dst: Ipv4Addr::from(u32::from(dst) & prefix_mask(prefix)),
+                prefix,
+                via,
+                dev,
+                src,
+                metric,
+                proto: RouteProto::Boot,
+            };
             if verb == "replace" {
                 let _ = w.hosts[h].routes.del(r.dst, prefix, None);
             }
             ok_or(w.hosts[h].routes.add(r))
         }
-        Some(other) => CmdOutput::fail(255, format!("Command \"{other}\" is unknown, try \"ip route help\".")),
+        Some(other) => CmdOutput::fail(
+            255,
+            format!("Command \"{other}\" is unknown, try \"ip route help\"."),
+        ),
     }
 }
 
@@ -229,31 +339,52 @@ fn ip_neigh(w: &mut World, h: HostId, rest: &[&str]) -> CmdOutput {
     match rest.first().copied() {
         None | Some("show" | "list" | "ls") => CmdOutput::out(w.hosts[h].render_ip_neigh(w.now)),
         Some("flush") => {
-            let dev = rest.iter().position(|a| *a == "dev").and_then(|i| rest.get(i + 1));
+            let dev = rest
+                .iter()
+                .position(|a| *a == "dev")
+                .and_then(|i| rest.get(i + 1));
             let host = &mut w.hosts[h];
             match dev {
                 Some(d) => match host.iface_by_name(d) {
                     Some(i) => host.neigh.flush_iface(i),
                     None => return CmdOutput::fail(1, format!("Cannot find device \"{d}\"")),
                 },
-                None => host.neigh.entries.retain(|_, e| e.state == crate::host::neigh::NudState::Permanent),
+                None => host
+                    .neigh
+                    .entries
+                    .retain(|_, e| e.state == crate::host::neigh::NudState::Permanent),
             }
             CmdOutput::ok()
         }
         Some("add" | "replace") => {
             let ip: Option<Ipv4Addr> = rest.get(1).and_then(|s| s.parse().ok());
-            let mac = rest.iter().position(|a| *a == "lladdr").and_then(|i| rest.get(i + 1)).and_then(|m| crate::packet::MacAddr::parse(m).ok());
-            let dev = rest.iter().position(|a| *a == "dev").and_then(|i| rest.get(i + 1));
+            let mac = rest
+                .iter()
+                .position(|a| *a == "lladdr")
+                .and_then(|i| rest.get(i + 1))
+                .and_then(|m| crate::packet::MacAddr::parse(m).ok());
+            let dev = rest
+                .iter()
+                .position(|a| *a == "dev")
+                .and_then(|i| rest.get(i + 1));
             let (Some(ip), Some(mac), Some(dev)) = (ip, mac, dev) else {
-                return CmdOutput::fail(1, "usage: ip neigh add ADDR lladdr MAC dev DEV [nud permanent]");
+                return CmdOutput::fail(
+                    1,
+                    "usage: ip neigh add ADDR lladdr MAC dev DEV [nud permanent]",
+                );
             };
-            let Some(i) = w.hosts[h].iface_by_name(dev) else { return CmdOutput::fail(1, format!("Cannot find device \"{dev}\"")) };
+            let Some(i) = w.hosts[h].iface_by_name(dev) else {
+                return CmdOutput::fail(1, format!("Cannot find device \"{dev}\""));
+            };
             let e = w.hosts[h].neigh.incomplete(i, ip);
             e.mac = Some(mac);
             e.state = crate::host::neigh::NudState::Permanent;
             CmdOutput::ok()
         }
-        Some(other) => CmdOutput::fail(255, format!("Command \"{other}\" is unknown, try \"ip neigh help\".")),
+        Some(other) => CmdOutput::fail(
+            255,
+            format!("Command \"{other}\" is unknown, try \"ip neigh help\"."),
+        ),
     }
 }
 
@@ -266,7 +397,10 @@ pub fn ifconfig(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
         w.hosts[h].ensure_tunl0();
     }
     let Some(i) = w.hosts[h].iface_by_name(label) else {
-        return CmdOutput::fail(1, format!("{label}: ERROR while getting interface flags: No such device"));
+        return CmdOutput::fail(
+            1,
+            format!("{label}: ERROR while getting interface flags: No such device"),
+        );
     };
     let dev = w.hosts[h].ifaces[i].name.clone();
     let mut addr: Option<Ipv4Addr> = None;
@@ -277,9 +411,15 @@ pub fn ifconfig(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
     while k < rest.len() {
         match rest[k] {
             "netmask" => {
-                prefix = rest.get(k + 1).and_then(|m| m.parse().ok()).and_then(mask_to_prefix);
+                prefix = rest
+                    .get(k + 1)
+                    .and_then(|m| m.parse().ok())
+                    .and_then(mask_to_prefix);
                 if prefix.is_none() {
-                    return CmdOutput::fail(1, format!("{}: Unknown host", rest.get(k + 1).unwrap_or(&"")));
+                    return CmdOutput::fail(
+                        1,
+                        format!("{}: Unknown host", rest.get(k + 1).unwrap_or(&"")),
+                    );
                 }
                 k += 1;
             }
@@ -297,7 +437,12 @@ pub fn ifconfig(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
                         prefix = p;
                     }
                 }
-                None => return CmdOutput::fail(1, format!("{a}: Unknown host\nifconfig: `--help' gives usage information.")),
+                None => {
+                    return CmdOutput::fail(
+                        1,
+                        format!("{a}: Unknown host\nifconfig: `--help' gives usage information."),
+                    );
+                }
             },
         }
         k += 1;
@@ -305,26 +450,56 @@ pub fn ifconfig(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
     let is_alias = label.contains(':');
     if let Some(a) = addr {
         // ifconfig replaces the address carried by this label.
-        let old: Vec<(Ipv4Addr, u8)> = w.hosts[h].ifaces[i].addrs.iter().filter(|x| x.label == *label).map(|x| (x.addr, x.prefix)).collect();
+        let old: Vec<(Ipv4Addr, u8)> = w.hosts[h].ifaces[i]
+            .addrs
+            .iter()
+            .filter(|x| x.label == *label)
+            .map(|x| (x.addr, x.prefix))
+            .collect();
         for (oa, op) in old {
             let _ = w.addr_del(h, &dev, oa, Some(op));
         }
         let p = prefix.unwrap_or_else(|| classful(a));
         let brd = brd.or_else(|| (p < 31).then(|| Ipv4Addr::from(u32::from(a) | !prefix_mask(p))));
-        if let Err(e) = w.addr_add(h, label, IfAddr { addr: a, prefix: p, brd, label: (*label).to_string(), host_scope: false }) {
-            return CmdOutput::fail(1, format!("SIOCSIFADDR: {}", e.trim_start_matches("RTNETLINK answers: ")));
+        if let Err(e) = w.addr_add(
+            h,
+            label,
+            IfAddr {
+                addr: a,
+                prefix: p,
+                brd,
+                label: (*label).to_string(),
+                host_scope: false,
+            },
+        ) {
+            return CmdOutput::fail(
+                1,
+                format!(
+                    "SIOCSIFADDR: {}",
+                    e.trim_start_matches("RTNETLINK answers: ")
+                ),
+            );
         }
         if updown != Some(false) && !is_alias {
             let _ = w.link_set(h, &dev, true);
         }
     } else if let Some(p) = prefix {
-        if let Some(x) = w.hosts[h].ifaces[i].addrs.iter_mut().find(|x| x.label == *label) {
+        if let Some(x) = w.hosts[h].ifaces[i]
+            .addrs
+            .iter_mut()
+            .find(|x| x.label == *label)
+        {
             x.prefix = p;
         }
     }
     match updown {
         Some(false) if is_alias => {
-            let old: Vec<Ipv4Addr> = w.hosts[h].ifaces[i].addrs.iter().filter(|x| x.label == *label).map(|x| x.addr).collect();
+            let old: Vec<Ipv4Addr> = w.hosts[h].ifaces[i]
+                .addrs
+                .iter()
+                .filter(|x| x.label == *label)
+                .map(|x| x.addr)
+                .collect();
             for a in old {
                 let _ = w.addr_del(h, &dev, a, None);
             }
@@ -368,7 +543,11 @@ pub fn route(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
                         prefix = 0;
                     }
                     "netmask" => {
-                        prefix = args.get(k + 1).and_then(|m| m.parse().ok()).and_then(mask_to_prefix).unwrap_or(prefix);
+                        prefix = args
+                            .get(k + 1)
+                            .and_then(|m| m.parse().ok())
+                            .and_then(mask_to_prefix)
+                            .unwrap_or(prefix);
                         k += 1;
                     }
                     "gw" => {
@@ -376,7 +555,9 @@ pub fn route(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
                         k += 1;
                     }
                     "dev" => {
-                        dev = args.get(k + 1).map(|d| d.split(':').next().unwrap_or(d).to_string());
+                        dev = args
+                            .get(k + 1)
+                            .map(|d| d.split(':').next().unwrap_or(d).to_string());
                         k += 1;
                     }
                     "metric" => {
@@ -398,7 +579,12 @@ pub fn route(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
                 }
                 k += 1;
             }
-            let Some(dst) = dst else { return CmdOutput::fail(4, "Usage: route add [-net|-host] target [netmask Nm] [gw Gw] [metric M] [[dev] If]") };
+            let Some(dst) = dst else {
+                return CmdOutput::fail(
+                    4,
+                    "Usage: route add [-net|-host] target [netmask Nm] [gw Gw] [metric M] [[dev] If]",
+                );
+            };
             if verb == "del" {
                 return match w.hosts[h].routes.del(dst, prefix, dev.as_deref()) {
                     Ok(()) => CmdOutput::ok(),
@@ -413,7 +599,15 @@ pub fn route(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
                 },
                 (None, None) => return CmdOutput::fail(7, "SIOCADDRT: No such device"),
             };
-            let r = Route { dst: Ipv4Addr::from(u32::from(dst) & prefix_mask(prefix)), prefix, via: gw, dev, src: None, metric, proto: RouteProto::Boot };
+            let r = Route {
+                dst: Ipv4Addr::from(u32::from(dst) & prefix_mask(prefix)),
+                prefix,
+                via: gw,
+                dev,
+                src: None,
+                metric,
+                proto: RouteProto::Boot,
+            };
             match w.hosts[h].routes.add(r) {
                 Ok(()) => CmdOutput::ok(),
                 Err(_) => CmdOutput::fail(7, "SIOCADDRT: File exists"),
@@ -434,15 +628,37 @@ pub fn arp(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
     }
     let now = w.now;
     let host = &w.hosts[h];
-    let mut out = String::from("Address                  HWtype  HWaddress           Flags Mask            Iface\n");
+    let mut out = String::from(
+        "Address                  HWtype  HWaddress           Flags Mask            Iface\n",
+    );
     for ((i, ip), e) in &host.neigh.entries {
         let dev = &host.ifaces[*i].name;
         match e.mac {
-            Some(m) if e.state_at(now) != crate::host::neigh::NudState::Failed && e.state_at(now) != crate::host::neigh::NudState::Incomplete => {
-                let flags = if e.state == crate::host::neigh::NudState::Permanent { "CM" } else { "C" };
-                out.push_str(&format!("{:<24} {:<7} {:<19} {:<5} {:<15} {dev}\n", ip.to_string(), "ether", m.to_string(), flags, ""));
+            Some(m)
+                if e.state_at(now) != crate::host::neigh::NudState::Failed
+                    && e.state_at(now) != crate::host::neigh::NudState::Incomplete =>
+            {
+                let flags = if e.state == crate::host::neigh::NudState::Permanent {
+                    "CM"
+                } else {
+                    "C"
+                };
+                out.push_str(&format!(
+                    "{:<24} {:<7} {:<19} {:<5} {:<15} {dev}\n",
+                    ip.to_string(),
+                    "ether",
+                    m.to_string(),
+                    flags,
+                    ""
+                ));
             }
-            _ => out.push_str(&format!("{:<24} {:<27} {:<5} {:<15} {dev}\n", ip.to_string(), "(incomplete)", "", "")),
+            _ => out.push_str(&format!(
+                "{:<24} {:<27} {:<5} {:<15} {dev}\n",
+                ip.to_string(),
+                "(incomplete)",
+                "",
+                ""
+            )),
         }
     }
     CmdOutput::out(out)
@@ -480,7 +696,8 @@ pub fn iptables(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
         };
         match a {
             "-t" | "--table" => table = take().unwrap_or("filter"),
-            "-A" | "-I" | "-D" | "-N" | "-X" | "-F" | "-Z" | "-P" | "-S" | "-L" | "--append" | "--insert" | "--delete" | "--flush" | "--list" => {
+            "-A" | "-I" | "-D" | "-N" | "-X" | "-F" | "-Z" | "-P" | "-S" | "-L" | "--append"
+            | "--insert" | "--delete" | "--flush" | "--list" => {
                 let chain = next.filter(|n| !n.starts_with('-'));
                 if chain.is_some() {
                     k += 1;
@@ -504,7 +721,14 @@ pub fn iptables(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
                     "all" => 0,
                     other => match other.parse() {
                         Ok(n) => n,
-                        Err(_) => return CmdOutput::fail(2, format!("iptables v1.8.9 (legacy): unknown protocol \"{other}\" specified")),
+                        Err(_) => {
+                            return CmdOutput::fail(
+                                2,
+                                format!(
+                                    "iptables v1.8.9 (legacy): unknown protocol \"{other}\" specified"
+                                ),
+                            );
+                        }
                     },
                 };
                 if n != 0 {
@@ -514,15 +738,35 @@ pub fn iptables(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
             "-s" | "--source" | "-d" | "--destination" => {
                 let v = take().unwrap_or("");
                 let Some((ad, p)) = parse_addr_mask(v) else {
-                    return CmdOutput::fail(2, format!("iptables v1.8.9 (legacy): host/network `{v}' not found"));
+                    return CmdOutput::fail(
+                        2,
+                        format!("iptables v1.8.9 (legacy): host/network `{v}' not found"),
+                    );
                 };
-                let m = Some((std::mem::take(&mut neg), Ipv4Addr::from(u32::from(ad) & prefix_mask(p)), p));
-                if a.starts_with("-s") || a == "--source" { rule.src = m } else { rule.dst = m }
+                let m = Some((
+                    std::mem::take(&mut neg),
+                    Ipv4Addr::from(u32::from(ad) & prefix_mask(p)),
+                    p,
+                ));
+                if a.starts_with("-s") || a == "--source" {
+                    rule.src = m
+                } else {
+                    rule.dst = m
+                }
             }
             "--sport" | "--source-port" | "--dport" | "--destination-port" => {
                 let v = take().unwrap_or("");
-                let Some(r) = parse_port(v) else { return CmdOutput::fail(2, format!("iptables v1.8.9 (legacy): invalid port/service `{v}' specified")) };
-                if a.contains("dport") || a.contains("destination") { rule.dport = Some(r) } else { rule.sport = Some(r) }
+                let Some(r) = parse_port(v) else {
+                    return CmdOutput::fail(
+                        2,
+                        format!("iptables v1.8.9 (legacy): invalid port/service `{v}' specified"),
+                    );
+                };
+                if a.contains("dport") || a.contains("destination") {
+                    rule.dport = Some(r)
+                } else {
+                    rule.sport = Some(r)
+                }
             }
             "-i" | "--in-interface" => rule.in_if = take().map(str::to_string),
             "-o" | "--out-interface" => rule.out_if = take().map(str::to_string),
@@ -543,8 +787,17 @@ pub fn iptables(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
             "--set-mark" | "--set-xmark" => {
                 let v = take().unwrap_or("0");
                 let v = v.split('/').next().unwrap_or(v);
-                let n = if let Some(x) = v.strip_prefix("0x") { u32::from_str_radix(x, 16).ok() } else { v.parse().ok() };
-                let Some(n) = n else { return CmdOutput::fail(2, format!("iptables v1.8.9 (legacy): Bad MARK value \"{v}\"")) };
+                let n = if let Some(x) = v.strip_prefix("0x") {
+                    u32::from_str_radix(x, 16).ok()
+                } else {
+                    v.parse().ok()
+                };
+                let Some(n) = n else {
+                    return CmdOutput::fail(
+                        2,
+                        format!("iptables v1.8.9 (legacy): Bad MARK value \"{v}\""),
+                    );
+                };
                 rule.target = Some(Target::Mark(n));
             }
             "--log-prefix" => rule.target = Some(Target::Log(take().unwrap_or("").to_string())),
@@ -552,7 +805,14 @@ pub fn iptables(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
                 take();
             }
             "-n" | "-v" | "--line-numbers" | "-x" => {}
-            other => return CmdOutput::fail(2, format!("iptables v1.8.9 (legacy): unknown option \"{other}\"\nTry `iptables -h' or 'iptables --help' for more information.")),
+            other => {
+                return CmdOutput::fail(
+                    2,
+                    format!(
+                        "iptables v1.8.9 (legacy): unknown option \"{other}\"\nTry `iptables -h' or 'iptables --help' for more information."
+                    ),
+                );
+            }
         }
         k += 1;
     }
@@ -560,14 +820,29 @@ pub fn iptables(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
     let t = match table {
         "filter" => &mut nf.filter,
         "mangle" => &mut nf.mangle,
-        "nat" | "raw" | "security" => return CmdOutput::noted(format!("the {table} table is not modelled (filter and mangle are)")),
-        other => return CmdOutput::fail(3, format!("iptables v1.8.9 (legacy): can't initialize iptables table `{other}': Table does not exist (do you need to insmod?)")),
+        "nat" | "raw" | "security" => {
+            return CmdOutput::noted(format!(
+                "the {table} table is not modelled (filter and mangle are)"
+            ));
+        }
+        other => {
+            return CmdOutput::fail(
+                3,
+                format!(
+                    "iptables v1.8.9 (legacy): can't initialize iptables table `{other}': Table does not exist (do you need to insmod?)"
+                ),
+            );
+        }
     };
-    let Some((c, chain)) = cmd else { return CmdOutput::fail(2, "iptables v1.8.9 (legacy): no command specified") };
+    let Some((c, chain)) = cmd else {
+        return CmdOutput::fail(2, "iptables v1.8.9 (legacy): no command specified");
+    };
     let no_chain = || CmdOutput::fail(1, "iptables: No chain/target/match by that name.");
     match c {
         "-A" | "--append" | "-I" | "--insert" => {
-            let Some(ch) = chain.and_then(|n| t.chain_mut(n)) else { return no_chain() };
+            let Some(ch) = chain.and_then(|n| t.chain_mut(n)) else {
+                return no_chain();
+            };
             if c.starts_with("-A") || c == "--append" {
                 ch.rules.push(rule);
             } else {
@@ -580,7 +855,9 @@ pub fn iptables(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
             CmdOutput::ok()
         }
         "-D" | "--delete" => {
-            let Some(ch) = chain.and_then(|n| t.chain_mut(n)) else { return no_chain() };
+            let Some(ch) = chain.and_then(|n| t.chain_mut(n)) else {
+                return no_chain();
+            };
             let idx = match pos_arg.and_then(|p| p.parse::<usize>().ok()) {
                 Some(n) if n >= 1 && n <= ch.rules.len() => Some(n - 1),
                 Some(_) => return CmdOutput::fail(1, "iptables: Index of deletion too big."),
@@ -591,17 +868,28 @@ pub fn iptables(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
                     ch.rules.remove(i);
                     CmdOutput::ok()
                 }
-                None => CmdOutput::fail(1, "iptables: Bad rule (does a matching rule exist in that chain?)."),
+                None => CmdOutput::fail(
+                    1,
+                    "iptables: Bad rule (does a matching rule exist in that chain?).",
+                ),
             }
         }
         "-F" | "--flush" => {
-            for ch in t.chains.iter_mut().filter(|x| chain.is_none_or(|n| n == x.name)) {
+            for ch in t
+                .chains
+                .iter_mut()
+                .filter(|x| chain.is_none_or(|n| n == x.name))
+            {
                 ch.rules.clear();
             }
             CmdOutput::ok()
         }
         "-Z" => {
-            for ch in t.chains.iter_mut().filter(|x| chain.is_none_or(|n| n == x.name)) {
+            for ch in t
+                .chains
+                .iter_mut()
+                .filter(|x| chain.is_none_or(|n| n == x.name))
+            {
                 for r in &mut ch.rules {
                     r.pkts = 0;
                     r.bytes = 0;
@@ -610,7 +898,8 @@ pub fn iptables(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
             CmdOutput::ok()
         }
         "-X" => {
-            t.chains.retain(|x| x.policy.is_some() || chain.is_some_and(|n| n != x.name));
+            t.chains
+                .retain(|x| x.policy.is_some() || chain.is_some_and(|n| n != x.name));
             CmdOutput::ok()
         }
         "-N" => {
@@ -618,11 +907,17 @@ pub fn iptables(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
             if t.chain(n).is_some() {
                 return CmdOutput::fail(1, "iptables: Chain already exists.");
             }
-            t.chains.push(crate::host::netfilter::Chain { name: n.to_string(), policy: None, rules: vec![] });
+            t.chains.push(crate::host::netfilter::Chain {
+                name: n.to_string(),
+                policy: None,
+                rules: vec![],
+            });
             CmdOutput::ok()
         }
         "-P" => {
-            let Some(ch) = chain.and_then(|n| t.chain_mut(n)) else { return no_chain() };
+            let Some(ch) = chain.and_then(|n| t.chain_mut(n)) else {
+                return no_chain();
+            };
             ch.policy = Some(match pos_arg {
                 Some("DROP") => Verdict::Drop,
                 Some("ACCEPT") => Verdict::Accept,
@@ -632,13 +927,21 @@ pub fn iptables(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
         }
         _ => {
             let mut out = String::new();
-            for ch in t.chains.iter().filter(|x| chain.is_none_or(|n| n == x.name)) {
+            for ch in t
+                .chains
+                .iter()
+                .filter(|x| chain.is_none_or(|n| n == x.name))
+            {
                 match ch.policy {
                     Some(p) => out.push_str(&format!("-P {} {}\n", ch.name, p.name())),
                     None => out.push_str(&format!("-N {}\n", ch.name)),
                 }
             }
-            for ch in t.chains.iter().filter(|x| chain.is_none_or(|n| n == x.name)) {
+            for ch in t
+                .chains
+                .iter()
+                .filter(|x| chain.is_none_or(|n| n == x.name))
+            {
                 for r in &ch.rules {
                     out.push_str(&format!("-A {}{}\n", ch.name, r.spec()));
                 }

@@ -97,7 +97,10 @@ impl World {
     pub(crate) fn app_start(&mut self, i: usize) {
         let now = self.now;
         let a = &self.apps[i];
-        if a.current.is_some() || a.spec.count.is_some_and(|c| a.started >= c) || a.spec.until.is_some_and(|u| now > u) {
+        if a.current.is_some()
+            || a.spec.count.is_some_and(|c| a.started >= c)
+            || a.spec.until.is_some_and(|u| now > u)
+        {
             return;
         }
         let (h, addr, port, max_time) = (a.host, a.addr, a.port, a.max_time);
@@ -107,29 +110,50 @@ impl World {
         let request = format!(
             "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: curl/7.29.0\r\nAccept: */*\r\n\r\n",
             a.path,
-            if port == 80 { addr.to_string() } else { format!("{addr}:{port}") }
+            if port == 80 {
+                addr.to_string()
+            } else {
+                format!("{addr}:{port}")
+            }
         );
         let run = a.started + 1;
         self.apps[i].started = run;
         self.apps[i].current = Some((run, now, None));
-        self.queue.push(now + max_time, Event::AppTimeout { app: i, run });
-        let key = self.tcp_connect(h, addr, port, SockRole::Client { app: i, request: Arc::from(request.as_bytes()) });
+        self.queue
+            .push(now + max_time, Event::AppTimeout { app: i, run });
+        let key = self.tcp_connect(
+            h,
+            addr,
+            port,
+            SockRole::Client {
+                app: i,
+                request: Arc::from(request.as_bytes()),
+            },
+        );
         match key {
             Some(k) => {
                 if let Some(c) = self.apps[i].current.as_mut() {
                     c.2 = Some(k);
                 }
             }
-            None => self.finish(i, CurlOutcome::Failed {
-                code: 7,
-                message: format!("Failed to connect to {addr} port {port}: Network is unreachable"),
-            }, String::new()),
+            None => self.finish(
+                i,
+                CurlOutcome::Failed {
+                    code: 7,
+                    message: format!(
+                        "Failed to connect to {addr} port {port}: Network is unreachable"
+                    ),
+                },
+                String::new(),
+            ),
         }
     }
 
     fn finish(&mut self, i: usize, outcome: CurlOutcome, body: String) {
         let now = self.now;
-        let Some((_, start, key)) = self.apps[i].current.take() else { return };
+        let Some((_, start, key)) = self.apps[i].current.take() else {
+            return;
+        };
         let h = self.apps[i].host;
         if let Some(k) = key {
             // A timed-out or failed curl closes its socket.
@@ -137,7 +161,12 @@ impl World {
                 self.hosts[h].tcp.socks.remove(&k);
             }
         }
-        let r = CurlResult { start, end: now, outcome, body };
+        let r = CurlResult {
+            start,
+            end: now,
+            outcome,
+            body,
+        };
         let text = format!("curl {} → {}", self.apps[i].url, r.printed());
         self.apps[i].results.push(r);
         self.tr(h, false, TraceKind::App { text });
@@ -149,8 +178,15 @@ impl World {
         if self.apps[i].current.as_ref().and_then(|c| c.2) != Some(key) {
             return;
         }
-        let status = raw.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-        let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+        let status = raw
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = raw
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
         self.finish(i, CurlOutcome::Ok(status), body);
     }
 
@@ -161,9 +197,15 @@ impl World {
         let (addr, port) = (self.apps[i].addr, self.apps[i].port);
         let outcome = if connecting {
             let code = if err.contains("timed out") { 28 } else { 7 };
-            CurlOutcome::Failed { code, message: format!("Failed to connect to {addr} port {port}: {err}") }
+            CurlOutcome::Failed {
+                code,
+                message: format!("Failed to connect to {addr} port {port}: {err}"),
+            }
         } else {
-            CurlOutcome::Failed { code: 56, message: format!("Recv failure: {err}") }
+            CurlOutcome::Failed {
+                code: 56,
+                message: format!("Recv failure: {err}"),
+            }
         };
         self.finish(i, outcome, String::new());
     }
@@ -173,9 +215,15 @@ impl World {
             return;
         }
         let ms = self.apps[i].max_time.as_nanos() / 1_000_000;
-        self.finish(i, CurlOutcome::Failed {
-            code: 28,
-            message: format!("Operation timed out after {ms} milliseconds with 0 bytes received"),
-        }, String::new());
+        self.finish(
+            i,
+            CurlOutcome::Failed {
+                code: 28,
+                message: format!(
+                    "Operation timed out after {ms} milliseconds with 0 bytes received"
+                ),
+            },
+            String::new(),
+        );
     }
 }

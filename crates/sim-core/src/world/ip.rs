@@ -8,7 +8,7 @@ use super::World;
 use crate::host::HostId;
 use crate::host::netfilter::{Hook, PktInfo, Verdict};
 use crate::packet::{
-    Frame, FramePayload, IcmpMessage, IpPayload, Ipv4Packet, MacAddr, TcpFlags, TcpSegment, AppData,
+    AppData, Frame, FramePayload, IcmpMessage, IpPayload, Ipv4Packet, MacAddr, TcpFlags, TcpSegment,
 };
 use crate::trace::TraceKind;
 
@@ -45,20 +45,37 @@ impl World {
     pub fn route_output(&self, h: HostId, dst: Ipv4Addr) -> Option<OutRoute> {
         let host = &self.hosts[h];
         if host.is_local(dst) {
-            return Some(OutRoute { iface: 0, nexthop: dst, src: Some(dst) });
+            return Some(OutRoute {
+                iface: 0,
+                nexthop: dst,
+                src: Some(dst),
+            });
         }
         if dst.is_multicast() || dst == Ipv4Addr::BROADCAST {
             // Multicast goes out of the first up Ethernet NIC unless routed.
-            let i = host.ifaces.iter().position(|i| i.up && i.segment.is_some())?;
-            return Some(OutRoute { iface: i, nexthop: dst, src: host.ifaces[i].source_for(dst) });
+            let i = host
+                .ifaces
+                .iter()
+                .position(|i| i.up && i.segment.is_some())?;
+            return Some(OutRoute {
+                iface: i,
+                nexthop: dst,
+                src: host.ifaces[i].source_for(dst),
+            });
         }
         let r = host.routes.lookup(dst)?;
         let iface = host.iface_by_name(&r.dev)?;
         if !host.ifaces[iface].up {
             return None;
         }
-        let src = r.src.or_else(|| host.ifaces[iface].source_for(r.via.unwrap_or(dst)));
-        Some(OutRoute { iface, nexthop: r.via.unwrap_or(dst), src })
+        let src = r
+            .src
+            .or_else(|| host.ifaces[iface].source_for(r.via.unwrap_or(dst)));
+        Some(OutRoute {
+            iface,
+            nexthop: r.via.unwrap_or(dst),
+            src,
+        })
     }
 
     /// Runs the user tables at `hook` and records the traversal.
@@ -86,14 +103,33 @@ impl World {
             r.verdict
         };
         if self.trace.full() {
-            let frame = Frame { src: MacAddr::ZERO, dst: MacAddr::ZERO, payload: FramePayload::Ipv4(p.clone()) };
-            self.tr(h, true, TraceKind::Hook { hook, verdict, frame });
+            let frame = Frame {
+                src: MacAddr::ZERO,
+                dst: MacAddr::ZERO,
+                payload: FramePayload::Ipv4(p.clone()),
+            };
+            self.tr(
+                h,
+                true,
+                TraceKind::Hook {
+                    hook,
+                    verdict,
+                    frame,
+                },
+            );
         }
         verdict
     }
 
     /// An IPv4 packet arrives on `iface`.
-    pub(crate) fn ip_rcv(&mut self, h: HostId, iface: usize, smac: MacAddr, dmac: MacAddr, p: Ipv4Packet) {
+    pub(crate) fn ip_rcv(
+        &mut self,
+        h: HostId,
+        iface: usize,
+        smac: MacAddr,
+        dmac: MacAddr,
+        p: Ipv4Packet,
+    ) {
         let _ = dmac;
         let mut mark = 0;
         match self.nf_hook(h, Hook::PreRouting, &p, Some(iface), None, &mut mark) {
@@ -101,11 +137,22 @@ impl World {
             v => return self.nf_refused(h, Hook::PreRouting, v, &p),
         }
         let host = &self.hosts[h];
-        let local = host.is_local(p.dst) || p.dst == Ipv4Addr::BROADCAST || p.dst.is_multicast()
-            || host.ifaces.iter().any(|i| i.addrs.iter().any(|a| a.brd == Some(p.dst)));
+        let local = host.is_local(p.dst)
+            || p.dst == Ipv4Addr::BROADCAST
+            || p.dst.is_multicast()
+            || host
+                .ifaces
+                .iter()
+                .any(|i| i.addrs.iter().any(|a| a.brd == Some(p.dst)));
         if local {
             if self.trace.full() {
-                self.tr(h, true, TraceKind::Route { text: format!("{} is local: deliver (INPUT)", p.dst) });
+                self.tr(
+                    h,
+                    true,
+                    TraceKind::Route {
+                        text: format!("{} is local: deliver (INPUT)", p.dst),
+                    },
+                );
             }
             if let Some(tcp) = p.tcp() {
                 if tcp.flags.ack {
@@ -118,7 +165,10 @@ impl World {
         } else {
             self.drop_pkt(
                 h,
-                &format!("{} is not a local address and ip_forward=0: not forwarded", p.dst),
+                &format!(
+                    "{} is not a local address and ip_forward=0: not forwarded",
+                    p.dst
+                ),
             );
         }
     }
@@ -136,11 +186,16 @@ impl World {
             v => return self.nf_refused(h, Hook::Input, v, &p),
         }
         // IPVS sits at LOCAL_IN priority 99, after the filter table.
-        let Some(p) = self.ipvs_local_in(h, iface, p, mark) else { return };
+        let Some(p) = self.ipvs_local_in(h, iface, p, mark) else {
+            return;
+        };
         match p.payload {
             IpPayload::Tcp(seg) => self.tcp_rcv(h, p.src, p.dst, seg),
             IpPayload::Udp(u) => {
-                let q = Ipv4Packet { payload: IpPayload::Udp(u), ..p };
+                let q = Ipv4Packet {
+                    payload: IpPayload::Udp(u),
+                    ..p
+                };
                 self.icmp_error(h, &q, 3, 3);
             }
             IpPayload::Icmp(m) => self.icmp_rcv(h, p.src, p.dst, m),
@@ -165,7 +220,13 @@ impl World {
         };
         if self.trace.full() {
             let dev = self.hosts[h].ifaces[rt.iface].name.clone();
-            self.tr(h, true, TraceKind::Route { text: format!("forward to {} via {dev} (FORWARD)", rt.nexthop) });
+            self.tr(
+                h,
+                true,
+                TraceKind::Route {
+                    text: format!("forward to {} via {dev} (FORWARD)", rt.nexthop),
+                },
+            );
         }
         match self.nf_hook(h, Hook::Forward, &p, Some(iface), Some(rt.iface), &mut mark) {
             Verdict::Accept => {}
@@ -182,7 +243,14 @@ impl World {
     }
 
     /// POSTROUTING, then neighbour output.
-    pub(crate) fn ip_postrouting(&mut self, h: HostId, out: usize, nh: Ipv4Addr, p: Ipv4Packet, mut mark: u32) {
+    pub(crate) fn ip_postrouting(
+        &mut self,
+        h: HostId,
+        out: usize,
+        nh: Ipv4Addr,
+        p: Ipv4Packet,
+        mut mark: u32,
+    ) {
         match self.nf_hook(h, Hook::PostRouting, &p, None, Some(out), &mut mark) {
             Verdict::Accept => self.neigh_output(h, out, nh, p),
             v => self.nf_refused(h, Hook::PostRouting, v, &p),
@@ -193,7 +261,10 @@ impl World {
     /// A zero source address is filled from the route.
     pub fn ip_output(&mut self, h: HostId, mut p: Ipv4Packet) {
         let Some(rt) = self.route_output(h, p.dst) else {
-            self.drop_pkt(h, &format!("no route to host {} (network unreachable)", p.dst));
+            self.drop_pkt(
+                h,
+                &format!("no route to host {} (network unreachable)", p.dst),
+            );
             self.tcp_unreachable(h, p.dst);
             return;
         };
@@ -223,11 +294,21 @@ impl World {
             return;
         }
         let msg = match typ {
-            11 => IcmpMessage::TimeExceeded { quoted: Box::new(about.clone()) },
-            _ => IcmpMessage::DestUnreachable { code, mtu: 0, quoted: Box::new(about.clone()) },
+            11 => IcmpMessage::TimeExceeded {
+                quoted: Box::new(about.clone()),
+            },
+            _ => IcmpMessage::DestUnreachable {
+                code,
+                mtu: 0,
+                quoted: Box::new(about.clone()),
+            },
         };
         // The error comes from the address the packet was sent to when local.
-        let src = if self.hosts[h].is_local(about.dst) { about.dst } else { Ipv4Addr::UNSPECIFIED };
+        let src = if self.hosts[h].is_local(about.dst) {
+            about.dst
+        } else {
+            Ipv4Addr::UNSPECIFIED
+        };
         let q = Ipv4Packet::new(src, about.src, IpPayload::Icmp(msg));
         let q = Ipv4Packet { df: false, ..q };
         self.ip_output(h, q);
@@ -240,13 +321,21 @@ impl World {
     fn icmp_rcv(&mut self, h: HostId, src: Ipv4Addr, dst: Ipv4Addr, m: IcmpMessage) {
         match m {
             IcmpMessage::EchoRequest { id, seq } => {
-                let r = Ipv4Packet::new(dst, src, IpPayload::Icmp(IcmpMessage::EchoReply { id, seq }));
+                let r = Ipv4Packet::new(
+                    dst,
+                    src,
+                    IpPayload::Icmp(IcmpMessage::EchoReply { id, seq }),
+                );
                 self.ip_output(h, r);
             }
             IcmpMessage::DestUnreachable { code, quoted, .. } => {
                 if let Some(t) = quoted.tcp() {
                     let key = (quoted.src, t.sport, quoted.dst, t.dport);
-                    let err = if code == 3 { "Connection refused" } else { "No route to host" };
+                    let err = if code == 3 {
+                        "Connection refused"
+                    } else {
+                        "No route to host"
+                    };
                     self.tcp_error(h, key, err);
                 }
             }
@@ -256,7 +345,10 @@ impl World {
 
     fn ipip_rcv(&mut self, h: HostId, iface: usize, outer_src: Ipv4Addr, inner: Ipv4Packet) {
         let _ = iface;
-        let Some(t) = self.hosts[h].iface_by_name("tunl0").filter(|&i| self.hosts[h].ifaces[i].up) else {
+        let Some(t) = self.hosts[h]
+            .iface_by_name("tunl0")
+            .filter(|&i| self.hosts[h].ifaces[i].up)
+        else {
             self.drop_pkt(h, &format!("IPIP packet from {outer_src} but tunl0 is not up (modprobe ipip; ip link set tunl0 up)"));
             return;
         };
@@ -267,18 +359,33 @@ impl World {
         if rp == 1 {
             let back = host.routes.lookup(inner.src).map(|r| r.dev.clone());
             if back.as_deref() != Some("tunl0") {
-                self.drop_pkt(h, "rp_filter=1 on tunl0: decapsulated packet's source routes via another device");
+                self.drop_pkt(
+                    h,
+                    "rp_filter=1 on tunl0: decapsulated packet's source routes via another device",
+                );
                 return;
             }
         }
         if self.trace.full() {
-            self.tr(h, true, TraceKind::Route { text: format!("IPIP decapsulated on tunl0 (outer source {outer_src})") });
+            self.tr(
+                h,
+                true,
+                TraceKind::Route {
+                    text: format!("IPIP decapsulated on tunl0 (outer source {outer_src})"),
+                },
+            );
         }
         self.ip_rcv(h, t, MacAddr::ZERO, MacAddr::ZERO, inner);
     }
 
     /// Sends a TCP RST in answer to `seg` (nothing listens, or no socket).
-    pub(crate) fn tcp_send_rst(&mut self, h: HostId, src: Ipv4Addr, dst: Ipv4Addr, seg: &TcpSegment) {
+    pub(crate) fn tcp_send_rst(
+        &mut self,
+        h: HostId,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        seg: &TcpSegment,
+    ) {
         if seg.flags.rst {
             return;
         }
@@ -288,7 +395,15 @@ impl World {
             let len = seg.data.len() + u32::from(seg.flags.syn) + u32::from(seg.flags.fin);
             (0, seg.seq.wrapping_add(len), TcpFlags::RST_ACK)
         };
-        let r = TcpSegment { sport: seg.dport, dport: seg.sport, seq, ack, flags, window: 0, data: AppData::None };
+        let r = TcpSegment {
+            sport: seg.dport,
+            dport: seg.sport,
+            seq,
+            ack,
+            flags,
+            window: 0,
+            data: AppData::None,
+        };
         self.ip_output(h, Ipv4Packet::new(dst, src, IpPayload::Tcp(r)));
     }
 

@@ -42,7 +42,14 @@ impl World {
         self.counters[h].tx += 1;
         if self.trace.full() {
             let name: Arc<str> = Arc::from(self.hosts[h].ifaces[iface].name.as_str());
-            self.tr(h, true, TraceKind::Tx { iface: name, frame: frame.clone() });
+            self.tr(
+                h,
+                true,
+                TraceKind::Tx {
+                    iface: name,
+                    frame: frame.clone(),
+                },
+            );
         }
         let dst = frame.dst;
         let n = self.segments[seg].ports.len();
@@ -53,7 +60,14 @@ impl World {
             }
             let mac = self.hosts[oh].ifaces[oi].mac;
             if dst.is_group() || dst == mac {
-                self.queue.push(arrive, Event::Deliver { host: oh, iface: oi, frame: frame.clone() });
+                self.queue.push(
+                    arrive,
+                    Event::Deliver {
+                        host: oh,
+                        iface: oi,
+                        frame: frame.clone(),
+                    },
+                );
             }
         }
     }
@@ -71,7 +85,14 @@ impl World {
         self.counters[h].rx += 1;
         if self.trace.full() {
             let name: Arc<str> = Arc::from(self.hosts[h].ifaces[iface].name.as_str());
-            self.tr(h, true, TraceKind::Rx { iface: name, frame: frame.clone() });
+            self.tr(
+                h,
+                true,
+                TraceKind::Rx {
+                    iface: name,
+                    frame: frame.clone(),
+                },
+            );
         }
         match frame.payload {
             FramePayload::Arp(a) => self.arp_rcv(h, iface, a),
@@ -92,12 +113,16 @@ impl World {
             if e.state != NudState::Permanent {
                 let changed = e.mac != Some(a.sha);
                 let solicited = a.op == ArpOp::Reply
-                    && matches!(e.state, NudState::Incomplete | NudState::Probe | NudState::Delay);
+                    && matches!(
+                        e.state,
+                        NudState::Incomplete | NudState::Probe | NudState::Delay
+                    );
                 if solicited {
                     e.state = NudState::Reachable;
                     e.confirmed = now;
                     let base = 30 * NS_PER_S;
-                    e.reachable_time = SimDuration(base / 2 + rng::below(&mut self.host_rng[h], base));
+                    e.reachable_time =
+                        SimDuration(base / 2 + rng::below(&mut self.host_rng[h], base));
                     e.epoch += 1;
                 } else if changed || e.state == NudState::Failed {
                     e.state = NudState::Stale;
@@ -108,7 +133,11 @@ impl World {
                         a.spa,
                         a.sha,
                         e.state.name(),
-                        if a.is_gratuitous() { " (gratuitous ARP)" } else { "" }
+                        if a.is_gratuitous() {
+                            " (gratuitous ARP)"
+                        } else {
+                            ""
+                        }
                     ));
                 }
                 e.mac = Some(a.sha);
@@ -119,7 +148,10 @@ impl World {
             let e = host.neigh.incomplete(iface, a.spa);
             e.mac = Some(a.sha);
             e.state = NudState::Stale;
-            note = Some(format!("{} dev {dev} lladdr {} STALE (learned from its request)", a.spa, a.sha));
+            note = Some(format!(
+                "{} dev {dev} lladdr {} STALE (learned from its request)",
+                a.spa, a.sha
+            ));
         }
         if let Some(t) = note {
             self.tr(h, false, TraceKind::Neigh { text: t });
@@ -155,8 +187,22 @@ impl World {
             return;
         }
         let mac = host.ifaces[iface].mac;
-        let r = ArpPacket { op: ArpOp::Reply, sha: mac, spa: a.tpa, tha: a.sha, tpa: a.spa };
-        self.transmit(h, iface, Frame { src: mac, dst: a.sha, payload: FramePayload::Arp(r) });
+        let r = ArpPacket {
+            op: ArpOp::Reply,
+            sha: mac,
+            spa: a.tpa,
+            tha: a.sha,
+            tpa: a.spa,
+        };
+        self.transmit(
+            h,
+            iface,
+            Frame {
+                src: mac,
+                dst: a.sha,
+                payload: FramePayload::Arp(r),
+            },
+        );
     }
 
     /// Sends `p` to next hop `nh` on `iface`, resolving its MAC first.
@@ -165,11 +211,18 @@ impl World {
         let kind = self.hosts[h].ifaces[iface].kind;
         match kind {
             IfKind::Loopback => {
-                self.queue.push(now, Event::Deliver {
-                    host: h,
-                    iface,
-                    frame: Frame { src: MacAddr::ZERO, dst: MacAddr::ZERO, payload: FramePayload::Ipv4(p) },
-                });
+                self.queue.push(
+                    now,
+                    Event::Deliver {
+                        host: h,
+                        iface,
+                        frame: Frame {
+                            src: MacAddr::ZERO,
+                            dst: MacAddr::ZERO,
+                            payload: FramePayload::Ipv4(p),
+                        },
+                    },
+                );
                 return;
             }
             IfKind::Ipip => {
@@ -179,7 +232,11 @@ impl World {
             IfKind::Ether => {}
         }
         if nh.is_multicast() || nh == Ipv4Addr::BROADCAST {
-            let dst = if nh.is_multicast() { MacAddr::ipv4_multicast(nh) } else { MacAddr::BROADCAST };
+            let dst = if nh.is_multicast() {
+                MacAddr::ipv4_multicast(nh)
+            } else {
+                MacAddr::BROADCAST
+            };
             self.neigh_send(h, iface, nh, dst, p);
             return;
         }
@@ -187,14 +244,25 @@ impl World {
         let entry = host.neigh.incomplete(iface, nh);
         let st = entry.state_at(now);
         match (st, entry.mac) {
-            (NudState::Reachable | NudState::Permanent | NudState::Delay | NudState::Probe, Some(m)) => {
+            (
+                NudState::Reachable | NudState::Permanent | NudState::Delay | NudState::Probe,
+                Some(m),
+            ) => {
                 self.neigh_send(h, iface, nh, m, p);
             }
             (NudState::Stale, Some(m)) => {
                 entry.state = NudState::Delay;
                 entry.epoch += 1;
                 let epoch = entry.epoch;
-                self.queue.push(now + DELAY_PROBE, Event::NeighTimer { host: h, iface, ip: nh, epoch });
+                self.queue.push(
+                    now + DELAY_PROBE,
+                    Event::NeighTimer {
+                        host: h,
+                        iface,
+                        ip: nh,
+                        epoch,
+                    },
+                );
                 self.neigh_send(h, iface, nh, m, p);
             }
             _ => {
@@ -211,7 +279,15 @@ impl World {
                     entry.probes = 1;
                     entry.epoch += 1;
                     let epoch = entry.epoch;
-                    self.queue.push(now + RETRANS, Event::NeighTimer { host: h, iface, ip: nh, epoch });
+                    self.queue.push(
+                        now + RETRANS,
+                        Event::NeighTimer {
+                            host: h,
+                            iface,
+                            ip: nh,
+                            epoch,
+                        },
+                    );
                     self.send_arp_request(h, iface, nh, Some(src), None);
                 }
             }
@@ -221,7 +297,15 @@ impl World {
     /// Frames an IP packet to a known MAC and transmits it.
     fn neigh_send(&mut self, h: HostId, iface: usize, _nh: Ipv4Addr, dst: MacAddr, p: Ipv4Packet) {
         let src = self.hosts[h].ifaces[iface].mac;
-        self.transmit(h, iface, Frame { src, dst, payload: FramePayload::Ipv4(p) });
+        self.transmit(
+            h,
+            iface,
+            Frame {
+                src,
+                dst,
+                payload: FramePayload::Ipv4(p),
+            },
+        );
     }
 
     /// An ARP request for `target`; source chosen by `arp_announce`.
@@ -238,13 +322,19 @@ impl World {
         let nic = &host.ifaces[iface];
         let announce = host.sysctl.conf_max(&nic.name, "arp_announce");
         let on_subnet = |a: Ipv4Addr| {
-            nic.addrs.iter().any(|x| x.addr == a && crate::packet::in_subnet(target, x.addr, x.prefix))
+            nic.addrs
+                .iter()
+                .any(|x| x.addr == a && crate::packet::in_subnet(target, x.addr, x.prefix))
         };
         let spa = match (announce, pkt_src) {
             (0, Some(s)) if host.is_local(s) => Some(s),
             (1, Some(s)) if on_subnet(s) => Some(s),
             _ => nic.source_for(target).or_else(|| {
-                host.ifaces.iter().flat_map(|i| &i.addrs).find(|a| !a.host_scope).map(|a| a.addr)
+                host.ifaces
+                    .iter()
+                    .flat_map(|i| &i.addrs)
+                    .find(|a| !a.host_scope)
+                    .map(|a| a.addr)
             }),
         };
         let Some(spa) = spa else {
@@ -252,21 +342,51 @@ impl World {
             return;
         };
         let mac = nic.mac;
-        let a = ArpPacket { op: ArpOp::Request, sha: mac, spa, tha: MacAddr::ZERO, tpa: target };
+        let a = ArpPacket {
+            op: ArpOp::Request,
+            sha: mac,
+            spa,
+            tha: MacAddr::ZERO,
+            tpa: target,
+        };
         let dst = unicast.unwrap_or(MacAddr::BROADCAST);
-        self.transmit(h, iface, Frame { src: mac, dst, payload: FramePayload::Arp(a) });
+        self.transmit(
+            h,
+            iface,
+            Frame {
+                src: mac,
+                dst,
+                payload: FramePayload::Arp(a),
+            },
+        );
     }
 
     /// Sends a gratuitous ARP for `ip` out of `iface`.
     pub fn send_garp(&mut self, h: HostId, iface: usize, ip: Ipv4Addr) {
         let mac = self.hosts[h].ifaces[iface].mac;
-        let a = ArpPacket { op: ArpOp::Request, sha: mac, spa: ip, tha: MacAddr::BROADCAST, tpa: ip };
-        self.transmit(h, iface, Frame { src: mac, dst: MacAddr::BROADCAST, payload: FramePayload::Arp(a) });
+        let a = ArpPacket {
+            op: ArpOp::Request,
+            sha: mac,
+            spa: ip,
+            tha: MacAddr::BROADCAST,
+            tpa: ip,
+        };
+        self.transmit(
+            h,
+            iface,
+            Frame {
+                src: mac,
+                dst: MacAddr::BROADCAST,
+                payload: FramePayload::Arp(a),
+            },
+        );
     }
 
     pub(crate) fn neigh_timer(&mut self, h: HostId, iface: usize, ip: Ipv4Addr, epoch: u64) {
         let now = self.now;
-        let Some(e) = self.hosts[h].neigh.get_mut(iface, ip) else { return };
+        let Some(e) = self.hosts[h].neigh.get_mut(iface, ip) else {
+            return;
+        };
         if e.epoch != epoch {
             return;
         }
@@ -279,9 +399,15 @@ impl World {
                     e.queue.clear();
                     e.probes = 0;
                     let dev = self.hosts[h].ifaces[iface].name.clone();
-                    self.tr(h, false, TraceKind::Neigh {
-                        text: format!("{ip} dev {dev} FAILED (no ARP reply after {SOLICIT} requests)"),
-                    });
+                    self.tr(
+                        h,
+                        false,
+                        TraceKind::Neigh {
+                            text: format!(
+                                "{ip} dev {dev} FAILED (no ARP reply after {SOLICIT} requests)"
+                            ),
+                        },
+                    );
                     for _ in 0..lost {
                         self.drop_pkt(h, &format!("ARP resolution of {ip} failed"));
                     }
@@ -291,9 +417,21 @@ impl World {
                 e.probes += 1;
                 e.epoch += 1;
                 let epoch = e.epoch;
-                let unicast = if e.state == NudState::Probe { e.mac } else { None };
+                let unicast = if e.state == NudState::Probe {
+                    e.mac
+                } else {
+                    None
+                };
                 let src = e.queue.first().map(|p| p.src);
-                self.queue.push(now + RETRANS, Event::NeighTimer { host: h, iface, ip, epoch });
+                self.queue.push(
+                    now + RETRANS,
+                    Event::NeighTimer {
+                        host: h,
+                        iface,
+                        ip,
+                        epoch,
+                    },
+                );
                 self.send_arp_request(h, iface, ip, src, unicast);
             }
             NudState::Delay => {
@@ -305,7 +443,15 @@ impl World {
                     e.epoch += 1;
                     let epoch = e.epoch;
                     let m = e.mac;
-                    self.queue.push(now + RETRANS, Event::NeighTimer { host: h, iface, ip, epoch });
+                    self.queue.push(
+                        now + RETRANS,
+                        Event::NeighTimer {
+                            host: h,
+                            iface,
+                            ip,
+                            epoch,
+                        },
+                    );
                     self.send_arp_request(h, iface, ip, None, m);
                 }
             }
@@ -317,7 +463,12 @@ impl World {
     pub(crate) fn neigh_confirm(&mut self, h: HostId, iface: usize, ip: Ipv4Addr, mac: MacAddr) {
         let now = self.now;
         if let Some(e) = self.hosts[h].neigh.get_mut(iface, ip) {
-            if e.mac == Some(mac) && matches!(e.state, NudState::Reachable | NudState::Delay | NudState::Probe) {
+            if e.mac == Some(mac)
+                && matches!(
+                    e.state,
+                    NudState::Reachable | NudState::Delay | NudState::Probe
+                )
+            {
                 e.confirmed = now;
                 if e.reachable_time == SimDuration::ZERO {
                     e.reachable_time = SimDuration::from_secs(30);

@@ -9,7 +9,13 @@ use crate::packet::{Ipv4Packet, VrrpAdvert};
 impl World {
     /// IPVS at LOCAL_IN (priority 99). Returns the packet when IPVS lets it
     /// continue to the local stack; `None` when IPVS took it.
-    pub(crate) fn ipvs_local_in(&mut self, _h: HostId, _iface: usize, p: Ipv4Packet, _mark: u32) -> Option<Ipv4Packet> {
+    pub(crate) fn ipvs_local_in(
+        &mut self,
+        _h: HostId,
+        _iface: usize,
+        p: Ipv4Packet,
+        _mark: u32,
+    ) -> Option<Ipv4Packet> {
         Some(p)
     }
 
@@ -19,14 +25,27 @@ impl World {
     }
 
     /// A VRRP advertisement arrived.
-    pub(crate) fn vrrp_rcv(&mut self, _h: HostId, _iface: usize, _src: Ipv4Addr, _ttl: u8, _v: VrrpAdvert) {}
+    pub(crate) fn vrrp_rcv(
+        &mut self,
+        _h: HostId,
+        _iface: usize,
+        _src: Ipv4Addr,
+        _ttl: u8,
+        _v: VrrpAdvert,
+    ) {
+    }
 
     /// A keepalived checker finished.
     pub(crate) fn checker_result(&mut self, _h: HostId, _checker: usize, _ok: bool, _why: &str) {}
 }
 
 /// `ipvsadm …` on host `h`.
-pub fn ipvsadm(_w: &mut World, _h: HostId, _args: &[&str], _stdin: Option<&str>) -> crate::shell::CmdOutput {
+pub fn ipvsadm(
+    _w: &mut World,
+    _h: HostId,
+    _args: &[&str],
+    _stdin: Option<&str>,
+) -> crate::shell::CmdOutput {
     crate::shell::CmdOutput::fail(2, "ipvsadm: not yet wired")
 }
 
@@ -42,7 +61,10 @@ pub fn keepalived_systemctl(_w: &mut World, _h: HostId, _verb: &str) -> crate::s
 
 /// `echo V > /proc/sys/net/ipv4/vs/KEY`.
 pub fn vs_sysctl_set(_w: &mut World, _h: HostId, key: &str, _v: &str) -> crate::shell::CmdOutput {
-    crate::shell::CmdOutput::fail(1, format!("bash: /proc/sys/{key}: No such file or directory"))
+    crate::shell::CmdOutput::fail(
+        1,
+        format!("bash: /proc/sys/{key}: No such file or directory"),
+    )
 }
 
 /// `sysctl net.ipv4.vs.KEY`.
