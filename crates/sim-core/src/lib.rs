@@ -10,6 +10,7 @@ pub mod ipvs;
 pub mod keepalived;
 pub mod packet;
 pub mod rng;
+pub mod scenario;
 pub mod shell;
 pub mod time;
 pub mod trace;

@@ -26,6 +26,7 @@ pub mod apps;
 pub mod ip;
 pub mod link;
 pub mod lvs;
+pub mod summary;
 pub mod tcp;
 
 pub use apps::{ClientApp, CurlOutcome, CurlResult, LoopSpec};

@@ -1,5 +1,260 @@
-//! `lvslab`: the command-line front end.
+//! `lvslab`: the command-line front end of the LVS/IPVS lab.
+//!
+//! Exit status: 0 success, 1 a check or expectation failed, 2 bad input.
 
-fn main() {
-    println!("lvslab");
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use sim_core::scenario::{self, Scenario};
+use sim_core::time::{SimDuration, SimTime};
+use sim_core::trace::TraceLevel;
+
+mod bench;
+mod files;
+
+/// A deterministic Linux Virtual Server lab: real commands, simulated hosts.
+#[derive(Parser, Debug)]
+#[command(name = "lvslab", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum TraceFmt {
+    /// One tcpdump-like line per hop, hook and decision.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Run a scenario and print a summary (and, with --trace, every hop).
+    Run {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// Override the scenario's root seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Simulate until this time (default: the scenario's duration), e.g. 30s.
+        #[arg(long)]
+        until: Option<String>,
+        /// Print the full trace in this format.
+        #[arg(long, value_enum)]
+        trace: Option<TraceFmt>,
+        /// Run twice and fail (exit 1) unless both traces are byte-identical.
+        #[arg(long)]
+        check_determinism: bool,
+    },
+    /// Run a scenario up to a time and print what a command prints on a host then.
+    Exec {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// The host to run the command on.
+        host: String,
+        /// When to run it (default: the scenario's end), e.g. 25s.
+        #[arg(long)]
+        at: Option<String>,
+        /// The command, e.g. `-- ip neigh` or `-- ipvsadm -Ln`.
+        #[arg(last = true, required = true)]
+        cmd: Vec<String>,
+    },
+    /// Write the packets of a run as a pcap file (as `tcpdump -i any` sees them).
+    Pcap {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// Output pcap file (written atomically).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Capture on this host only (default: every host, one cooked capture).
+        #[arg(long)]
+        host: Option<String>,
+        /// Simulate until this time (default: the scenario's duration).
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// Measure the engine: event-queue throughput and a packet-level LVS run.
+    Bench {
+        /// A shorter run (for CI smoke tests).
+        #[arg(long)]
+        quick: bool,
+    },
+}
+
+/// An error for the user: message and exit code.
+struct Fail(u8, String);
+
+fn duration(s: &str, what: &str) -> Result<SimDuration, Fail> {
+    SimDuration::parse(s).map_err(|e| Fail(2, format!("lvslab: bad {what}: {e}")))
+}
+
+fn load(path: &Path, level: TraceLevel, seed: Option<u64>) -> Result<Scenario, Fail> {
+    let text = files::read(path)?;
+    let sc = scenario::load(&path.display().to_string(), &text, level, seed)
+        .map_err(|e| Fail(2, e.to_string()))?;
+    for w in &sc.warnings {
+        eprintln!(
+            "{}:{}: warning: on {}: {}",
+            path.display(),
+            w.line,
+            w.host,
+            w.message
+        );
+    }
+    Ok(sc)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(Fail(code, msg)) => {
+            eprintln!("{msg}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<u8, Fail> {
+    match cli.cmd {
+        Cmd::Run {
+            scenario,
+            seed,
+            until,
+            trace,
+            check_determinism,
+        } => {
+            let level = if trace.is_some() || check_determinism {
+                TraceLevel::Full
+            } else {
+                TraceLevel::Events
+            };
+            let mut sc = load(&scenario, level, seed)?;
+            let end = SimTime::ZERO
+                + match until {
+                    Some(u) => duration(&u, "--until")?,
+                    None => sc.duration,
+                };
+            sc.world.step_until(end);
+            if check_determinism {
+                let mut again = load(&scenario, level, seed)?;
+                again.world.step_until(end);
+                let (a, b) = (sc.world.trace.to_text(), again.world.trace.to_text());
+                if a != b {
+                    let line = a
+                        .lines()
+                        .zip(b.lines())
+                        .position(|(x, y)| x != y)
+                        .unwrap_or(0);
+                    return Err(Fail(
+                        1,
+                        format!(
+                            "lvslab: non-determinism detected: traces differ first at line {}",
+                            line + 1
+                        ),
+                    ));
+                }
+                eprintln!(
+                    "determinism: two runs gave identical traces ({} records)",
+                    sc.world.trace.records.len()
+                );
+            }
+            match trace {
+                Some(TraceFmt::Text) => print!("{}", sc.world.trace.to_text()),
+                Some(TraceFmt::Json) => {
+                    for r in &sc.world.trace.records {
+                        let v = serde_json::json!({
+                            "t_ns": r.t.as_nanos(),
+                            "host": &*r.host,
+                            "kind": r.kind.category(),
+                            "text": r.to_string(),
+                        });
+                        println!("{v}");
+                    }
+                }
+                None => {}
+            }
+            println!("scenario {} — {}", sc.name, sc.description);
+            print!("{}", sc.world.summary());
+            Ok(0)
+        }
+        Cmd::Exec {
+            scenario,
+            host,
+            at,
+            cmd,
+        } => {
+            let mut sc = load(&scenario, TraceLevel::Events, None)?;
+            let h = sc.world.host_id(&host).ok_or_else(|| {
+                let known: Vec<&str> = sc.world.hosts.iter().map(|h| h.name.as_str()).collect();
+                Fail(
+                    2,
+                    format!(
+                        "lvslab: unknown host `{host}` (hosts: {})",
+                        known.join(", ")
+                    ),
+                )
+            })?;
+            let end = SimTime::ZERO
+                + match at {
+                    Some(a) => duration(&a, "--at")?,
+                    None => sc.duration,
+                };
+            sc.world.step_until(end);
+            let line = cmd
+                .iter()
+                .map(|w| shell_quote(w))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let out = sim_core::shell::run_line(&mut sc.world, h, &line)
+                .map_err(|e| Fail(2, format!("lvslab: {e}")))?;
+            print!("{}", out.stdout);
+            eprint!("{}", out.stderr);
+            if let Some(n) = out.note {
+                eprintln!("lvslab: note: {n}");
+            }
+            Ok(u8::try_from(out.status.clamp(0, 255)).unwrap_or(1))
+        }
+        Cmd::Pcap {
+            scenario,
+            output,
+            host,
+            until,
+        } => {
+            let mut sc = load(&scenario, TraceLevel::Full, None)?;
+            let end = SimTime::ZERO
+                + match until {
+                    Some(u) => duration(&u, "--until")?,
+                    None => sc.duration,
+                };
+            sc.world.step_until(end);
+            if let Some(hn) = &host {
+                if sc.world.host_id(hn).is_none() {
+                    return Err(Fail(2, format!("lvslab: unknown host `{hn}`")));
+                }
+            }
+            let (bytes, n) = files::pcap_of(&sc.world, host.as_deref());
+            files::write_atomic(&output, &bytes)?;
+            eprintln!("wrote {n} packets to {}", output.display());
+            Ok(0)
+        }
+        Cmd::Bench { quick } => {
+            bench::run(quick);
+            Ok(0)
+        }
+    }
+}
+
+/// Quotes a word for the lab's shell when it has spaces or quotes.
+fn shell_quote(w: &str) -> String {
+    if w.is_empty()
+        || w.chars()
+            .any(|c| c.is_whitespace() || "'\"\\|&;<>".contains(c))
+    {
+        format!("'{}'", w.replace('\'', "'\\''"))
+    } else {
+        w.to_string()
+    }
 }

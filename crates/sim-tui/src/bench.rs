@@ -1,0 +1,104 @@
+//! `lvslab bench`: measured, not asserted. Figures go in the README.
+
+use std::time::Instant;
+
+use sim_core::engine::EventQueue;
+use sim_core::rng::{self, RngCore};
+use sim_core::scenario;
+use sim_core::time::{SimDuration, SimTime};
+use sim_core::trace::TraceLevel;
+
+/// Peak resident memory of this process in KiB (Linux `VmHWM`).
+fn peak_rss_kib() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let l = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    l.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[expect(clippy::cast_precision_loss, reason = "rates for display")]
+fn queue_bench(n: u64) {
+    // A realistic mix: a standing population of pending events (timers and
+    // packets in flight) and a hold model: pop one, push one later.
+    let mut q: EventQueue<u64> = EventQueue::new();
+    let mut r = rng::stream(1, "bench/queue");
+    let population = 10_000;
+    for i in 0..population {
+        q.push(SimTime(r.next_u64() % 1_000_000), i);
+    }
+    let t0 = Instant::now();
+    let mut sum = 0u64;
+    for _ in 0..n {
+        let Some((t, v)) = q.pop() else { break };
+        sum = sum.wrapping_add(v);
+        q.push(SimTime(t.0 + 1 + (r.next_u64() % 1_000_000)), v);
+    }
+    let dt = t0.elapsed().as_secs_f64();
+    println!(
+        "event queue (hold model, {population} pending): {n} pop+push in {dt:.3} s = {:.1} M events/s (checksum {})",
+        n as f64 / dt / 1e6,
+        sum % 1000
+    );
+}
+
+#[expect(clippy::cast_precision_loss, reason = "rates for display")]
+fn packet_bench(conns: u64) {
+    let text = include_str!("../../../scenarios/bench/dr-8rs.toml");
+    let mut sc = match scenario::load("scenarios/bench/dr-8rs.toml", text, TraceLevel::Off, None) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return;
+        }
+    };
+    // 64 client loops back to back (no sleep), until `conns` curls finished.
+    let t0 = Instant::now();
+    let mut done = 0u64;
+    let mut t = SimTime::ZERO;
+    while done < conns {
+        t += SimDuration::from_millis(100);
+        sc.world.step_until(t);
+        done = sc.world.apps.iter().map(|a| a.results.len() as u64).sum();
+        if sc.world.queue.is_empty() {
+            break;
+        }
+    }
+    let dt = t0.elapsed().as_secs_f64();
+    let ok: u64 = sc
+        .world
+        .apps
+        .iter()
+        .map(|a| {
+            a.results
+                .iter()
+                .filter(|r| matches!(r.outcome, sim_core::world::CurlOutcome::Ok(_)))
+                .count() as u64
+        })
+        .sum();
+    println!(
+        "packet-level LVS-DR, 8 real servers: {done} HTTP connections ({ok} ok) in {dt:.3} s wall, {:.2} M events/s, {:.0} conns/s, simulated {t}",
+        sc.world.events_handled as f64 / dt / 1e6,
+        done as f64 / dt
+    );
+}
+
+/// Runs the benchmarks and prints figures.
+pub fn run(quick: bool) {
+    let (q, c) = if quick {
+        (2_000_000, 10_000)
+    } else {
+        (50_000_000, 1_000_000)
+    };
+    println!(
+        "lvslab bench ({} build)",
+        if cfg!(debug_assertions) {
+            "debug — use --release for real figures"
+        } else {
+            "release"
+        }
+    );
+    queue_bench(q);
+    packet_bench(c);
+    if let Some(kib) = peak_rss_kib() {
+        println!("peak memory (VmHWM): {:.1} MiB", kib as f64 / 1024.0);
+    }
+}
