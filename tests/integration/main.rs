@@ -1,1 +1,5 @@
-//! lvslab integration tests: one binary.
+//! lvslab integration tests: one binary, one module per area.
+
+mod determinism;
+mod invalid;
+mod scenarios;
