@@ -4,7 +4,28 @@
 //! formula and tie-break follows the Linux kernel (and ipvsadm 1.31 for the
 //! command line and its output), not tutorials.
 
+pub mod conn;
+pub mod dest;
+pub mod ipvsadm;
+mod path;
 pub mod sched;
+pub mod stats;
+pub mod sysctl;
+pub mod table;
+pub mod types;
+
+#[cfg(test)]
+mod tests;
+
+pub use conn::{Conn, ConnId, ConnState, TcpState};
+pub use dest::{Dest, DestId, TunCfg};
+pub use stats::{Counters, Rates, Stats};
+pub use sysctl::{Timeouts, VsSysctls};
+pub use table::{DestSpec, Ipvs, IpvsError, Service, ServiceSpec, SvcId, SyncDaemon};
+pub use types::{
+    Decision, DestSnapshot, FwdMethod, InVerdict, OutVerdict, PacketMeta, ServiceKey, TcpFlags,
+    TemplateUse,
+};
 
 use std::fmt;
 
