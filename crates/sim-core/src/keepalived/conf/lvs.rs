@@ -1031,7 +1031,11 @@ pub(crate) fn validate(
                         ch.delay_loop
                     },
                 );
-                let timeout = pc.timing.connect_timeout.unwrap_or(rs_timeout);
+                let timeout = pc
+                    .conn
+                    .connect_timeout
+                    .or(pc.timing.connect_timeout)
+                    .unwrap_or(rs_timeout);
                 if ch.kind.connects() {
                     let mut co = pc.conn.clone();
                     if co.connect_timeout.is_none() {

@@ -138,9 +138,8 @@ pub(crate) fn render(p: &Parsed) -> String {
         o.push('\n');
         raws(&mut o, "  ", &g.other);
     }
-    opt(&mut o, "net_namespace", &c.net_namespace);
-    if c.net_namespace.is_some() {
-        o.push('\n');
+    if let Some(ns) = &c.net_namespace {
+        let _ = writeln!(o, "net_namespace {ns}");
     }
     for e in &c.static_ipaddress {
         ip_entry(&mut o, "", "static_ipaddress", e);
