@@ -1,5 +1,7 @@
 //! keepalived.conf parser: the tutorial configs, the sample corpus (golden), robustness.
 
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
+
 use proptest::prelude::*;
 use sim_core::keepalived::conf::*;
 use sim_core::time::SimDuration;

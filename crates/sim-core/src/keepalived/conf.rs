@@ -50,6 +50,13 @@
 //! `read_timer`, `alloc_strvec_r`, `decomment`) and `keepalived/check/check_api.c`
 //! (`retry_handler`, `delay_before_retry_handler`).
 //!
+//! * **Deprecated names.** `lb_algo`/`lb_kind` are plain aliases of `lvs_sched`/`lvs_method`
+//!   (keepalived installs the same handler, no warning). `nb_get_retry` is accepted only in
+//!   `HTTP_GET`/`SSL_GET`, with `nb_get_retry is deprecated - please use 'retry'`; elsewhere
+//!   keepalived 2.x reports `Unknown keyword 'nb_get_retry'`. `lvs_sync_daemon_interface`
+//!   in a `vrrp_instance` warns `(VI_1) Specifying lvs_sync_daemon_interface against a vrrp
+//!   is deprecated.`
+//!
 //! # Deliberate differences
 //!
 //! * An unknown keyword followed by a `{ … }` block: keepalived logs `Unknown keyword`, then
@@ -65,6 +72,7 @@
 //! the item removed; warnings are what it fixes up).
 
 mod build;
+mod checker;
 mod lexer;
 mod lvs;
 mod model;

@@ -185,10 +185,10 @@ impl Lexer<'_> {
         } else {
             self.pending = None;
         }
-        if s.len() >= 2 || (!s.is_empty() && !cont) {
-            if let Some(def) = self.defs.get_mut(d) {
-                def.value.push_str(&s);
-            }
+        if (s.len() >= 2 || (!s.is_empty() && !cont))
+            && let Some(def) = self.defs.get_mut(d)
+        {
+            def.value.push_str(&s);
         }
     }
 

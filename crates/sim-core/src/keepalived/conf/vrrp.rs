@@ -378,9 +378,7 @@ pub(crate) fn instance(cx: &mut Cx<'_>, n: &Node) -> Option<Pending> {
                 if let Some(s) = cx.arg(c, 1) {
                     let r = super::numbers::read_timer(s, 10_000, 255 * US, true);
                     if let Some(pr) = &r.problem {
-                        if r.value.is_some() {
-                            cx.at(c, 1, pr.severity, pr.message.clone(), None);
-                        }
+                        cx.at(c, 1, pr.severity, pr.message.clone(), None);
                     }
                     match r.value {
                         Some(t) if t > SimDuration::ZERO => v.advert_int = t,
