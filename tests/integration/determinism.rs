@@ -9,7 +9,10 @@ fn trace(rel: &str) -> String {
 
 #[test]
 fn same_seed_same_trace() {
-    for rel in ["scenarios/basics/router.toml", "scenarios/labs/tutorial-dr.toml"] {
+    for rel in [
+        "scenarios/basics/router.toml",
+        "scenarios/labs/tutorial-dr.toml",
+    ] {
         let a = trace(rel);
         let b = trace(rel);
         assert!(!a.is_empty());

@@ -8,7 +8,10 @@ use sim_core::trace::TraceLevel;
 #[test]
 fn every_invalid_fixture_gives_its_message() {
     let dir = root().join("scenarios/invalid");
-    let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     names.sort();
     assert!(names.len() >= 10, "expected the invalid fixtures");
     for p in names {

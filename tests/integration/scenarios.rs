@@ -16,13 +16,23 @@ fn router_lab_curl_succeeds_and_trace_shows_the_path() {
     assert!(t.contains("client TX eth0 52:54:00:00:00:02 > ff:ff:ff:ff:ff:ff, ARP, Request who-has 172.16.0.1 tell 172.16.0.2"));
     // The router's PREROUTING → FORWARD → POSTROUTING for the SYN, in order.
     let syn = "IP 172.16.0.2.";
-    let pos = |needle: &str| t.lines().position(|l| l.contains(needle) && l.contains(syn) && l.contains("Flags [S]")).unwrap();
-    let (pre, fwd, post) = (pos("router PREROUTING"), pos("router FORWARD"), pos("router POSTROUTING"));
+    let pos = |needle: &str| {
+        t.lines()
+            .position(|l| l.contains(needle) && l.contains(syn) && l.contains("Flags [S]"))
+            .unwrap()
+    };
+    let (pre, fwd, post) = (
+        pos("router PREROUTING"),
+        pos("router FORWARD"),
+        pos("router POSTROUTING"),
+    );
     assert!(pre < fwd && fwd < post);
     // The server's PREROUTING → INPUT.
     assert!(pos("web PREROUTING") < pos("web INPUT"));
     golden("basics/router.trace", &t);
     let c = sc.world.host_id("client").unwrap();
-    let neigh = shell::run_line(&mut sc.world, c, "ip neigh").unwrap().stdout;
+    let neigh = shell::run_line(&mut sc.world, c, "ip neigh")
+        .unwrap()
+        .stdout;
     golden("basics/router.client.ip-neigh.txt", &neigh);
 }

@@ -195,6 +195,9 @@ pub struct Host {
     pub ip_id: u16,
     /// TCP sockets.
     pub tcp: tcp::TcpTable,
+    /// The kernel's IPVS state (empty until `ipvsadm` or keepalived adds a
+    /// service; `ip_vs` is loaded on demand as the real module is).
+    pub ipvs: crate::ipvs::Ipvs,
 }
 
 impl Host {
@@ -223,6 +226,7 @@ impl Host {
             powered: true,
             ip_id: 1,
             tcp: tcp::TcpTable::default(),
+            ipvs: crate::ipvs::Ipvs::new(),
         }
     }
 

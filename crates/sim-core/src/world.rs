@@ -24,6 +24,7 @@ use crate::trace::{Trace, TraceKind, TraceLevel};
 
 pub mod apps;
 pub mod ip;
+pub mod keepalived;
 pub mod link;
 pub mod lvs;
 pub mod summary;

@@ -32,7 +32,7 @@ pub fn run_simple(w: &mut World, h: HostId, s: &Simple, input: Option<&str>) -> 
             w.power_off(h);
             CmdOutput::ok()
         }
-        "keepalived" => crate::world::lvs::keepalived_cmd(w, h, &args),
+        "keepalived" => crate::world::keepalived::keepalived_cmd(w, h, &args),
         "grep" => grep(&args, input.unwrap_or("")),
         "curl" => match args
             .iter()
@@ -347,7 +347,7 @@ fn systemctl(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
                 }
                 CmdOutput::ok()
             }
-            "keepalived" => crate::world::lvs::keepalived_systemctl(w, h, verb),
+            "keepalived" => crate::world::keepalived::keepalived_systemctl(w, h, verb),
             "firewalld" | "NetworkManager" | "network" | "iptables" | "ipvsadm" => match *verb {
                 "stop" | "disable" | "enable" | "start" | "restart" => CmdOutput::noted(format!(
                     "{unit} is not modelled (no firewalld rules exist in the lab)"

@@ -1,10 +1,10 @@
-//! Glue between the host stack and IPVS / keepalived.
+//! Glue between the host stack and IPVS: the LOCAL_IN and FORWARD hooks,
+//! `ipvsadm` and the `net.ipv4.vs.*` sysctls.
 
-use std::net::Ipv4Addr;
 
 use super::World;
 use crate::host::HostId;
-use crate::packet::{Ipv4Packet, VrrpAdvert};
+use crate::packet::Ipv4Packet;
 
 impl World {
     /// IPVS at LOCAL_IN (priority 99). Returns the packet when IPVS lets it
@@ -23,20 +23,6 @@ impl World {
     pub(crate) fn ipvs_forward(&mut self, _h: HostId, p: Ipv4Packet) -> Option<Ipv4Packet> {
         Some(p)
     }
-
-    /// A VRRP advertisement arrived.
-    pub(crate) fn vrrp_rcv(
-        &mut self,
-        _h: HostId,
-        _iface: usize,
-        _src: Ipv4Addr,
-        _ttl: u8,
-        _v: VrrpAdvert,
-    ) {
-    }
-
-    /// A keepalived checker finished.
-    pub(crate) fn checker_result(&mut self, _h: HostId, _checker: usize, _ok: bool, _why: &str) {}
 }
 
 /// `ipvsadm …` on host `h`.
@@ -47,16 +33,6 @@ pub fn ipvsadm(
     _stdin: Option<&str>,
 ) -> crate::shell::CmdOutput {
     crate::shell::CmdOutput::fail(2, "ipvsadm: not yet wired")
-}
-
-/// `keepalived …` run by hand.
-pub fn keepalived_cmd(_w: &mut World, _h: HostId, _args: &[&str]) -> crate::shell::CmdOutput {
-    crate::shell::CmdOutput::noted("run keepalived with `systemctl start keepalived`")
-}
-
-/// `systemctl VERB keepalived`.
-pub fn keepalived_systemctl(_w: &mut World, _h: HostId, _verb: &str) -> crate::shell::CmdOutput {
-    crate::shell::CmdOutput::fail(5, "Failed: keepalived is not yet modelled")
 }
 
 /// `echo V > /proc/sys/net/ipv4/vs/KEY`.
