@@ -13,7 +13,7 @@
 
 mod names;
 mod popt;
-mod print;
+pub(crate) mod print;
 
 use std::net::Ipv4Addr;
 
@@ -930,23 +930,26 @@ impl Cx<'_> {
         Ok(())
     }
 
-    /// `restore_table`: one command per stdin line, optional leading
-    /// `ipvsadm`; a `fail()` ends everything, a kernel error does not.
+    /// `restore_table` over `config_stream_read`: one command per stdin
+    /// line, words split at space, tab and CR; **every** word that is exactly
+    /// `ipvsadm` is dropped, and a line with no other word is skipped. As in
+    /// ipvsadm 1.31, `#` starts no comment (`config_stream_read` looks for it
+    /// in the delimiter, never in a word), so a `# …` line is a command
+    /// without an option: "Try `ipvsadm -h'…", status 255, restore ends.
+    /// A `fail()` ends everything, a kernel error does not; the status is the
+    /// last line's.
     fn restore(&mut self, _argv: &[&str], reading_stdin: bool) -> Result<i32, Exit> {
         if reading_stdin {
             return Err(self.tryhelp());
         }
         let input = self.stdin.unwrap_or("").to_string();
         let mut result = 0;
-        for line in input.lines() {
-            let mut words: Vec<&str> = line.split_whitespace().collect();
-            if words
-                .first()
-                .is_some_and(|w| *w == "ipvsadm" || w.ends_with("/ipvsadm"))
-            {
-                words.remove(0);
-            }
-            if words.is_empty() || words[0].starts_with('#') {
+        for line in input.split('\n') {
+            let words: Vec<&str> = line
+                .split([' ', '\t', '\r'])
+                .filter(|w| !w.is_empty() && *w != "ipvsadm")
+                .collect();
+            if words.is_empty() {
                 continue;
             }
             result = self.process(&words, true)?;

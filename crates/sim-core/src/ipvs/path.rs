@@ -22,6 +22,7 @@ use crate::rng::SimRng;
 use crate::time::{NS_PER_S, SimDuration, SimTime};
 
 const FTPPORT: u16 = 21;
+const FTPDATA: u16 = 20;
 const TICK: SimDuration = SimDuration(2 * NS_PER_S);
 
 fn secs(s: u32) -> SimDuration {
@@ -106,23 +107,19 @@ impl Ipvs {
         self.free_conn(id);
     }
 
-    /// Unlinks and unbinds `id` now (and drops its template if that was the
-    /// template's last entry and the template is not ASSURED).
+    /// Unlinks and unbinds `id` now (`ip_vs_conn_expire` after its timer
+    /// fired). The controlling template only loses one `n_control`: the
+    /// kernel drops a non-ASSURED template early only when the connection
+    /// was *deleted* with `timeout = 0` (`ip_vs_conn_del`: flush, drop_entry
+    /// defense), never on expiry, so the template lives out its own timer.
     fn free_conn(&mut self, id: ConnId) {
         let Some(c) = self.conns.remove(id) else {
             return;
         };
-        if let Some(ct) = c.control {
-            let drop_ct = match self.conns.get_mut(ct) {
-                Some(t) => {
-                    t.n_control = t.n_control.saturating_sub(1);
-                    t.n_control == 0 && t.template && !t.assured
-                }
-                None => false,
-            };
-            if drop_ct {
-                self.free_conn(ct);
-            }
+        if let Some(ct) = c.control
+            && let Some(t) = self.conns.get_mut(ct)
+        {
+            t.n_control = t.n_control.saturating_sub(1);
         }
         if let Some(did) = c.dest {
             let gone = match self.dest_mut(did) {
@@ -413,12 +410,14 @@ impl Ipvs {
                 };
                 let new = tcp::next(dir, cur, m.flags);
                 if new != cur {
-                    let est = new == TcpState::Established;
-                    if c.dest.is_some() && c.inactive == est {
-                        c.inactive = !est;
-                        flip = Some(est);
+                    // `tcp_state_active` (kernel >= 4.10): SYN_SENT,
+                    // SYN_RECV, SYNACK and ESTABLISHED count as active.
+                    let active = tcp::is_active(new);
+                    if c.dest.is_some() && c.inactive == active {
+                        c.inactive = !active;
+                        flip = Some(active);
                     }
-                    assure = est;
+                    assure = new == TcpState::Established;
                 }
                 c.state = ConnState::Tcp(new);
                 c.timeout_s = tcp_to[new as usize];
@@ -567,7 +566,18 @@ impl Ipvs {
             now,
         };
         let svc_port = skey.port();
+        if m.sport == FTPDATA {
+            // `ip_vs_schedule`: never schedule active FTP data (*ignored = 1).
+            return Err(InVerdict::LocalStack {
+                reason: "source port 20 (FTP data) is never scheduled → local stack".into(),
+            });
+        }
         let Some(ptimeout) = persistent else {
+            if !matches!(skey, ServiceKey::Fwmark(_)) && m.dport != svc_port {
+                // A port-0 or FTP (data port) service found for a packet to
+                // another port: only persistent services schedule these.
+                return Err(self.leave(svc, &input));
+            }
             let did = self.run_scheduler(svc, &input, rng, &mut decision)?;
             let dport = match self.dest(did) {
                 Some(d) if d.port != 0 => d.port,

@@ -378,8 +378,9 @@ impl Ipvs {
             )
         };
         let s = self.service_mut(id).ok_or(IpvsError::NoSuchService)?;
-        if let Some(n) = new_sched {
-            s.sched = n;
+        match new_sched {
+            Some(n) => s.sched = n,
+            None => s.sched.set_flags(spec.flags),
         }
         s.flags = spec.flags;
         s.persistent = spec.persistent;
@@ -511,7 +512,7 @@ impl Ipvs {
                 }
             }
         };
-        self.update_dest(id, spec, fwd);
+        self.update_dest(id, spec, fwd, true);
         if let Some(s) = self.service_mut(svc) {
             s.dests.insert(0, id);
         }
@@ -520,13 +521,14 @@ impl Ipvs {
     }
 
     /// `__ip_vs_update_dest`.
-    fn update_dest(&mut self, id: DestId, spec: &DestSpec, fwd: FwdMethod) {
+    fn update_dest(&mut self, id: DestId, spec: &DestSpec, fwd: FwdMethod, add: bool) {
         if let Some(d) = self.dest_mut(id) {
             d.fwd = fwd;
             d.fwd_requested = spec.fwd;
             d.tun = spec.tun;
             d.weight = spec.weight;
-            if spec.weight > 0 {
+            // "keep the last_weight with latest non-0 weight"
+            if add || spec.weight > 0 {
                 d.last_weight = spec.weight;
             }
             d.available = true;
@@ -551,7 +553,7 @@ impl Ipvs {
             .find_dest(svc, spec.addr, spec.port)
             .ok_or(IpvsError::NoSuchDest)?;
         let fwd = self.effective_fwd(spec);
-        self.update_dest(id, spec, fwd);
+        self.update_dest(id, spec, fwd, false);
         let uid = self.dest(id).map_or(0, |d| d.uid);
         self.sched_update(svc, DestChange::Edited { id: uid });
         Ok(())
