@@ -298,6 +298,8 @@ fn persistence_netmask_flags_ops_and_names() {
     lab.ok("-A --sctp-service 10.0.0.100:5060 -s rr");
     lab.ok("-A -f 3 -s wrr -o");
     lab.ok("-A -t 10.0.0.100:8080 -s fo -b flag-3");
+    // popt's optional argument never takes a word starting with '-'.
+    lab.ok("-A -t 10.0.0.100:8081 -p -s rr");
     assert_eq!(
         save(&mut lab),
         "-A -t 10.0.0.100:0 -s lc -p 360\n\
@@ -306,6 +308,7 @@ fn persistence_netmask_flags_ops_and_names() {
          -A -t 10.0.0.100:80 -s wlc -p 360\n\
          -A -t 10.0.0.100:443 -s rr -p 60 -M 255.255.255.0\n\
          -A -t 10.0.0.100:8080 -s fo -b flag-3\n\
+         -A -t 10.0.0.100:8081 -s rr -p 360\n\
          -A -u 10.0.0.100:53 -s rr -o\n\
          -A --sctp-service 10.0.0.100:5060 -s rr\n\
          -A -f 3 -s wrr -o\n"

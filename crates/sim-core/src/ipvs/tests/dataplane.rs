@@ -734,3 +734,20 @@ fn states_never_leave_the_tcp_table() {
         }
     }
 }
+
+#[test]
+fn expire_nodest_conn_also_reschedules_syns_to_quiesced_dests() {
+    let mut lab = setup("rr", &["10.0.0.11", "10.0.0.12"], "-g");
+    let first = fwd_to(&lab.tcp(C1, VIP, "S"));
+    lab.tcp(C1, VIP, ".");
+    lab.ok(&format!(
+        "-e -t {VIP} -r {} -w 0",
+        &first[..first.len() - 3]
+    ));
+    // Default: the SYN follows the ESTABLISHED entry to the quiesced dest.
+    assert_eq!(fwd_to(&lab.tcp(C1, VIP, "S")), first);
+    lab.ipvs.sysctls.expire_nodest_conn = 1;
+    let second = fwd_to(&lab.tcp(C1, VIP, "S"));
+    assert_ne!(second, first);
+    assert_eq!(lab.counts(&first), (0, 0, 0));
+}
