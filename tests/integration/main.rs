@@ -3,4 +3,5 @@
 mod determinism;
 mod invalid;
 mod lvs;
+mod parsers;
 mod scenarios;
