@@ -456,7 +456,8 @@ impl Ipvs {
     /// the trash with its counters).
     ///
     /// # Errors
-    /// `ServiceNotDefined`, `DestExists`, `Range`.
+    /// `ServiceNotDefined`, `DestExists`, `Range`, `Invalid` (not a unicast
+    /// address).
     pub fn add_dest(&mut self, key: &ServiceKey, spec: &DestSpec) -> Result<DestId, IpvsError> {
         let svc = self.find_service(key).ok_or(IpvsError::ServiceNotDefined)?;
         if spec.l_threshold > spec.u_threshold {
@@ -466,12 +467,18 @@ impl Ipvs {
             return Err(IpvsError::DestExists);
         }
         let fwd = self.effective_fwd(spec);
-        let uid = self.next_uid;
-        self.next_uid += 1;
         let trashed = self.trash.iter().position(|t| {
             self.dest(*t)
                 .is_some_and(|d| d.svc_key == *key && d.addr == spec.addr && d.port == spec.port)
         });
+        // ip_vs_new_dest: `inet_addr_type` must be RTN_LOCAL or RTN_UNICAST
+        // (0.0.0.0/8 and 255.255.255.255 are RTN_BROADCAST, 224/4 multicast).
+        let a = spec.addr;
+        if trashed.is_none() && (a.octets()[0] == 0 || a.is_broadcast() || a.is_multicast()) {
+            return Err(IpvsError::Invalid);
+        }
+        let uid = self.next_uid;
+        self.next_uid += 1;
         let id = if let Some(pos) = trashed {
             let id = self.trash.remove(pos);
             if let Some(d) = self.dest_mut(id) {

@@ -63,6 +63,14 @@ fn kernel_errors_print_ipvs_strerror_and_exit_255() {
             "Numerical result out of range\n",
         ),
         ("--stop-daemon master", "No daemon is running\n"),
+        (
+            "-a -t 10.0.0.100:80 -r 224.0.0.18",
+            "Invalid operation.  Possibly wrong module version, address not unicast, ...\n",
+        ),
+        (
+            "-a -t 10.0.0.100:80 -r 0.0.0.0 -m",
+            "Invalid operation.  Possibly wrong module version, address not unicast, ...\n",
+        ),
     ];
     for (line, msg) in cases {
         assert_eq!(err(&mut lab, line), (255, msg.to_string()), "{line}");
