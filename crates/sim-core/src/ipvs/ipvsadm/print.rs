@@ -197,11 +197,19 @@ fn stable_sort<T>(v: &mut [T], cmp: impl Fn(&T, &T) -> Ordering) {
     }
 }
 
-/// Services in the order `ipvsadm -L` prints them.
+/// Services in the order `ipvsadm -L` prints them. With `--nosort` the
+/// kernel dumps its address-hashed table before its fwmark table
+/// (`ip_vs_genl_dump_services`); inside each table the order depends on a
+/// per-netns hash, so the lab uses creation order there (simplification).
 pub fn sorted_services(ipvs: &Ipvs, format: u32) -> Vec<SvcId> {
     let mut v: Vec<(SvcId, &Service)> = ipvs.services().collect();
     if format & NOSORT == 0 {
         stable_sort(&mut v, |a, b| cmp_services(a.1, b.1));
+    } else {
+        stable_sort(&mut v, |a, b| {
+            let f = |s: &Service| matches!(s.key, ServiceKey::Fwmark(_));
+            f(a.1).cmp(&f(b.1))
+        });
     }
     v.into_iter().map(|(i, _)| i).collect()
 }
