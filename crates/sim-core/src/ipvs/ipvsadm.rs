@@ -259,6 +259,10 @@ struct Entry {
     daemon_master: bool,
     mcast_ifn: String,
     syncid: u32,
+    sync_maxlen: u16,
+    mcast_group: Option<Ipv4Addr>,
+    mcast_port: u16,
+    mcast_ttl: u8,
     laddr: Ipv4Addr,
 }
 
@@ -346,6 +350,10 @@ impl Cx<'_> {
             daemon_master: true,
             mcast_ifn: String::new(),
             syncid: 0,
+            sync_maxlen: 0,
+            mcast_group: None,
+            mcast_port: 0,
+            mcast_ttl: 0,
             laddr: Ipv4Addr::UNSPECIFIED,
         };
         let mut options: u64 = 0;
@@ -567,6 +575,10 @@ impl Cx<'_> {
                 master: ce.daemon_master,
                 ifname: ce.mcast_ifn.clone(),
                 syncid: ce.syncid,
+                sync_maxlen: ce.sync_maxlen,
+                mcast_group: ce.mcast_group,
+                mcast_port: ce.mcast_port,
+                mcast_ttl: ce.mcast_ttl,
             }),
             Cmd::StopDaemon => self.ipvs.stop_daemon(ce.daemon_master),
             Cmd::AddLaddr => self.ipvs.add_laddr(&key, ce.laddr),
@@ -765,28 +777,33 @@ impl Cx<'_> {
             }
             Tag::McastGroup => {
                 self.set_option(options, O_MCAST_GROUP)?;
-                let ok = inet_aton(&arg).is_some_and(|a| a.is_multicast());
-                if !ok {
-                    let v = if arg.contains(':') { "IPv6" } else { "IPv4" };
-                    return Err(self.fail(&format!("invalid {v} mcast-group `{arg}'")));
+                match inet_aton(&arg).filter(Ipv4Addr::is_multicast) {
+                    Some(g) => ce.mcast_group = Some(g),
+                    None => {
+                        let v = if arg.contains(':') { "IPv6" } else { "IPv4" };
+                        return Err(self.fail(&format!("invalid {v} mcast-group `{arg}'")));
+                    }
                 }
             }
             Tag::McastPort => {
                 self.set_option(options, O_MCAST_PORT)?;
-                if num(&arg, 1, 65535).is_none() {
-                    return Err(self.fail("illegal mcast-port specified"));
+                match num(&arg, 1, 65535) {
+                    Some(n) => ce.mcast_port = u16::try_from(n).unwrap_or(0),
+                    None => return Err(self.fail("illegal mcast-port specified")),
                 }
             }
             Tag::McastTtl => {
                 self.set_option(options, O_MCAST_TTL)?;
-                if num(&arg, 1, 255).is_none() {
-                    return Err(self.fail("illegal mcast-ttl specified"));
+                match num(&arg, 1, 255) {
+                    Some(n) => ce.mcast_ttl = u8::try_from(n).unwrap_or(0),
+                    None => return Err(self.fail("illegal mcast-ttl specified")),
                 }
             }
             Tag::SyncMaxlen => {
                 self.set_option(options, O_SYNC_MAXLEN)?;
-                if num(&arg, 1, 65535 - 20 - 8).is_none() {
-                    return Err(self.fail("illegal sync-maxlen specified"));
+                match num(&arg, 1, 65535 - 20 - 8) {
+                    Some(n) => ce.sync_maxlen = u16::try_from(n).unwrap_or(0),
+                    None => return Err(self.fail("illegal sync-maxlen specified")),
                 }
             }
             Tag::TunInfo => {

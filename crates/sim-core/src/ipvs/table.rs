@@ -176,6 +176,14 @@ pub struct SyncDaemon {
     pub ifname: String,
     /// `--syncid`.
     pub syncid: u32,
+    /// `--sync-maxlen` (0 = the kernel's default).
+    pub sync_maxlen: u16,
+    /// `--mcast-group` (`None` = 224.0.0.81).
+    pub mcast_group: Option<Ipv4Addr>,
+    /// `--mcast-port` (0 = 8848).
+    pub mcast_port: u16,
+    /// `--mcast-ttl` (0 = 1).
+    pub mcast_ttl: u8,
 }
 
 /// IPVS on one host.
@@ -680,10 +688,28 @@ impl Ipvs {
     ///
     /// # Errors
     /// `DaemonRunning`.
-    pub fn start_daemon(&mut self, d: SyncDaemon) -> Result<(), IpvsError> {
+    /// The defaults of `start_sync_thread` are filled in: group 224.0.0.81,
+    /// port 8848, TTL 1, and the message size from a 1500-byte MTU less the
+    /// IP and UDP headers (1472), or the asked size clamped to
+    /// `[1 (master) | 1024 (backup), 65507]`.
+    pub fn start_daemon(&mut self, mut d: SyncDaemon) -> Result<(), IpvsError> {
         if self.daemons.iter().any(|x| x.master == d.master) {
             return Err(IpvsError::DaemonRunning);
         }
+        const HLEN: u16 = 20 + 8;
+        d.mcast_group.get_or_insert(Ipv4Addr::new(224, 0, 0, 81));
+        if d.mcast_port == 0 {
+            d.mcast_port = 8848;
+        }
+        if d.mcast_ttl == 0 {
+            d.mcast_ttl = 1;
+        }
+        let min = if d.master { 1 } else { 1024 };
+        d.sync_maxlen = if d.sync_maxlen == 0 {
+            1500 - HLEN
+        } else {
+            d.sync_maxlen.clamp(min, u16::MAX - HLEN)
+        };
         self.daemons.push(d);
         self.daemons.sort_by_key(|d| !d.master);
         Ok(())

@@ -448,16 +448,29 @@ pub fn list_timeout(out: &mut String, ipvs: &Ipvs) {
     let _ = writeln!(out, "Timeout (tcp tcpfin udp): {t} {f} {u}");
 }
 
-/// `list_daemon`.
+/// `list_daemon` (the kernel reports maxlen, group, port and TTL since 4.3).
 pub fn list_daemon(out: &mut String, ipvs: &Ipvs) {
     for d in &ipvs.daemons {
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "{} sync daemon (mcast={}, syncid={})",
+            "{} sync daemon (mcast={}, syncid={}",
             if d.master { "master" } else { "backup" },
             d.ifname,
             d.syncid
         );
+        if d.sync_maxlen != 0 {
+            let _ = write!(out, ", maxlen={}", d.sync_maxlen);
+        }
+        if let Some(g) = d.mcast_group {
+            let _ = write!(out, ", group={g}");
+        }
+        if d.mcast_port != 0 {
+            let _ = write!(out, ", port={}", d.mcast_port);
+        }
+        if d.mcast_ttl != 0 {
+            let _ = write!(out, ", ttl={}", d.mcast_ttl);
+        }
+        out.push_str(")\n");
     }
 }
 

@@ -418,13 +418,22 @@ fn daemons() {
     );
     assert_eq!(
         lab.ok("-L --daemon"),
-        "master sync daemon (mcast=eth0, syncid=0)\n\
-         backup sync daemon (mcast=eth1, syncid=9)\n"
+        "master sync daemon (mcast=eth0, syncid=0, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n\
+         backup sync daemon (mcast=eth1, syncid=9, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n"
     );
     lab.ok("--stop-daemon backup");
+    lab.ok(
+        "--start-daemon backup --sync-maxlen 100 --mcast-group 239.1.1.1 --mcast-port 9000 --mcast-ttl 3",
+    );
     assert_eq!(
         lab.ok("-L --daemon"),
-        "master sync daemon (mcast=eth0, syncid=0)\n"
+        "master sync daemon (mcast=eth0, syncid=0, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n\
+         backup sync daemon (mcast=eth0, syncid=0, maxlen=1024, group=239.1.1.1, port=9000, ttl=3)\n"
+    );
+    assert_eq!(
+        lab.adm("--start-daemon master --mcast-group 10.0.0.1")
+            .stderr,
+        "invalid IPv4 mcast-group `10.0.0.1'\n"
     );
 }
 
