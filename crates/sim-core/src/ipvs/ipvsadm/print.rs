@@ -303,6 +303,10 @@ pub fn service_entry(out: &mut String, ipvs: &Ipvs, id: SvcId, format: u32, name
     if format & NOSORT == 0 {
         stable_sort(&mut dests, |a, b| cmp_dests(a, b));
     }
+    // The forwarding method shown is the one configured: kernels since 3.x
+    // no longer turn a dest on a local address into LocalNode in
+    // `__ip_vs_update_dest` (the transmitters detect the local route), so
+    // `Local` never appears although the lab delivers such packets locally.
     for e in dests {
         let mut dname = addrport(e.addr, e.port, proto, format, names);
         if format & RULE == 0 {
@@ -314,7 +318,7 @@ pub fn service_entry(out: &mut String, ipvs: &Ipvs, id: SvcId, format: u32, name
             let _ = write!(
                 out,
                 "-a {svc_name} -r {dname} {} -w {}",
-                fwd_switch(e.fwd),
+                fwd_switch(e.fwd_requested),
                 e.weight
             );
             if e.fwd == FwdMethod::Tunnel {
@@ -373,7 +377,7 @@ pub fn service_entry(out: &mut String, ipvs: &Ipvs, id: SvcId, format: u32, name
             let _ = writeln!(
                 out,
                 "  -> {dname:<28} {:<7} {ti:<13} {:<6} {:<10} {:<10}",
-                e.fwd.name(),
+                e.fwd_requested.name(),
                 e.weight,
                 e.activeconns,
                 e.inactconns
@@ -382,7 +386,7 @@ pub fn service_entry(out: &mut String, ipvs: &Ipvs, id: SvcId, format: u32, name
             let _ = writeln!(
                 out,
                 "  -> {dname:<28} {:<7} {:<6} {:<10} {:<10}",
-                e.fwd.name(),
+                e.fwd_requested.name(),
                 e.weight,
                 e.activeconns,
                 e.inactconns

@@ -751,3 +751,24 @@ fn expire_nodest_conn_also_reschedules_syns_to_quiesced_dests() {
     assert_ne!(second, first);
     assert_eq!(lab.counts(&first), (0, 0, 0));
 }
+
+#[test]
+fn dest_on_a_local_address_is_delivered_locally_but_listed_as_configured() {
+    let mut lab = Lab::new();
+    lab.ipvs.set_local_addrs(&["10.0.0.1".parse().expect("ip")]);
+    lab.ok(&format!("-A -t {VIP} -s rr"));
+    lab.ok(&format!("-a -t {VIP} -r 10.0.0.1 -g"));
+    assert!(matches!(
+        lab.tcp(C1, VIP, "S"),
+        InVerdict::Forward {
+            method: crate::ipvs::FwdMethod::Local,
+            ..
+        }
+    ));
+    let out = lab.ok("-Ln");
+    assert!(
+        out.ends_with("  -> 10.0.0.1:80                  Route   1      1          0         \n"),
+        "{out}"
+    );
+    assert!(lab.ok("-Sn").ends_with("-r 10.0.0.1:80 -g -w 1\n"));
+}
