@@ -112,7 +112,7 @@ impl Ipvs {
     /// kernel drops a non-ASSURED template early only when the connection
     /// was *deleted* with `timeout = 0` (`ip_vs_conn_del`: flush, drop_entry
     /// defense), never on expiry, so the template lives out its own timer.
-    fn free_conn(&mut self, id: ConnId) {
+    pub(super) fn free_conn(&mut self, id: ConnId) {
         let Some(c) = self.conns.remove(id) else {
             return;
         };
@@ -131,6 +131,33 @@ impl Ipvs {
             };
             if gone {
                 self.free_dest(did);
+            }
+        }
+    }
+
+    /// `ip_vs_expire_nodest_conn_flush` (kernels >= 5.9), queued by
+    /// `__ip_vs_del_dest` when `expire_nodest_conn=1`: every entry bound to
+    /// a dest that is gone is deleted, and so is its template once it
+    /// controls nothing more (ASSURED or not). The kernel runs it one jiffy
+    /// after the deletion; the lab runs it at once.
+    pub(super) fn expire_nodest_flush(&mut self) {
+        for id in self.conns.ids() {
+            let Some(c) = self.conns.get(id) else {
+                continue;
+            };
+            let gone = c
+                .dest
+                .and_then(|d| self.dest(d))
+                .is_some_and(|d| !d.available);
+            if !gone || c.n_control > 0 {
+                continue;
+            }
+            let ct = c.control;
+            self.free_conn(id);
+            if let Some(ct) = ct
+                && self.conns.get(ct).is_some_and(|t| t.n_control == 0)
+            {
+                self.free_conn(ct);
             }
         }
     }

@@ -622,6 +622,9 @@ impl Ipvs {
             self.free_dest(id);
         } else {
             self.trash.push(id);
+            if self.sysctls.expire_nodest_conn != 0 {
+                self.expire_nodest_flush();
+            }
         }
     }
 

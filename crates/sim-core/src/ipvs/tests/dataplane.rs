@@ -772,3 +772,21 @@ fn dest_on_a_local_address_is_delivered_locally_but_listed_as_configured() {
     );
     assert!(lab.ok("-Sn").ends_with("-r 10.0.0.1:80 -g -w 1\n"));
 }
+
+#[test]
+fn expire_nodest_conn_flushes_entries_when_the_dest_is_deleted() {
+    let mut lab = setup("rr", &["10.0.0.11", "10.0.0.12"], "-g");
+    lab.ok(&format!("-E -t {VIP} -s rr -p"));
+    let gone = fwd_to(&lab.tcp(C1, VIP, "S"));
+    lab.tcp(C1, VIP, "."); // the template is ASSURED
+    let kept = fwd_to(&lab.tcp("10.1.1.2:1", VIP, "S"));
+    assert_eq!(lab.ipvs.conns().len(), 4);
+    lab.ipvs.sysctls.expire_nodest_conn = 1;
+    lab.ok(&format!("-d -t {VIP} -r {}", &gone[..gone.len() - 3]));
+    // The entry and its template are deleted at once; the dest leaves the trash.
+    assert_eq!(lab.ipvs.conns().len(), 2);
+    assert!(lab.ipvs.trash().is_empty());
+    assert!(lab.conns().iter().all(|r| r.ends_with(&kept)));
+    // The client is scheduled afresh.
+    assert_eq!(fwd_to(&lab.tcp(C1, VIP, "S")), kept);
+}
