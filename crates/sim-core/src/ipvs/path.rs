@@ -77,7 +77,11 @@ impl Ipvs {
     fn stats_idle(&self) -> bool {
         self.total.idle()
             && self.svcs.iter().flatten().all(|s| s.stats.idle())
-            && self.dests.iter().flatten().all(|d| d.stats.idle())
+            && self
+                .dests
+                .iter()
+                .flatten()
+                .all(|d| !d.available || d.stats.idle())
     }
 
     fn est_tick(&mut self) {
