@@ -167,9 +167,11 @@ impl World {
             outcome,
             body,
         };
-        let text = format!("curl {} → {}", self.apps[i].url, r.printed());
+        if self.trace.events() {
+            let text = format!("curl {} → {}", self.apps[i].url, r.printed());
+            self.tr(h, false, TraceKind::App { text });
+        }
         self.apps[i].results.push(r);
-        self.tr(h, false, TraceKind::App { text });
         let sleep = self.apps[i].spec.sleep;
         self.queue.push(now + sleep, Event::AppStart { app: i });
     }
