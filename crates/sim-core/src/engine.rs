@@ -144,10 +144,8 @@ impl<E> EventQueue<E> {
     fn file(&mut self, k: Key) {
         let level = (63 - (k.at ^ self.last).leading_zeros()) / 6;
         let digit = (k.at >> (6 * level)) & 63;
-        let level = level as usize;
         // Both < 64 by construction; the index is < LEVELS * 64.
-        #[expect(clippy::cast_possible_truncation, reason = "digit < 64")]
-        let digit = digit as usize;
+        let (level, digit) = (level as usize, digit as usize);
         self.buckets[level * 64 + digit].push(k);
         self.digits[level] |= 1 << digit;
         self.levels |= 1 << level;
