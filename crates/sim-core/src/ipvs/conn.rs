@@ -139,6 +139,9 @@ pub struct Conn {
     /// Whether the in-key is hashed (templates are unhashed when invalidated).
     pub hashed: bool,
     seq: u64,
+    /// Where this entry waits in the timer set (`<= expires`, see
+    /// [`ConnTable::rearm`]).
+    timer_at: SimTime,
 }
 
 impl Conn {
@@ -186,6 +189,7 @@ impl Conn {
             in_pkts: 0,
             hashed: false,
             seq: 0,
+            timer_at: SimTime::ZERO,
         }
     }
 
@@ -300,6 +304,7 @@ impl ConnTable {
         if let Some(k) = c.out_key() {
             self.by_out.insert(k, id);
         }
+        c.timer_at = c.expires;
         self.timers.insert((c.expires, id));
         if let Some(slot) = self.slots.get_mut(id.0 as usize) {
             *slot = Some(c);
@@ -330,11 +335,20 @@ impl ConnTable {
     }
 
     /// Restarts the timer of `id` to fire at `at`.
+    ///
+    /// Lazy: an entry waits in the timer set at `timer_at <= expires`, and
+    /// is only moved when its timer comes *earlier*; a later expiry (most
+    /// packets push it later) just updates `expires`, and [`Self::due`]
+    /// moves the entry on when the old place is reached. Expiries still come
+    /// out in `(expires, id)` order.
     pub fn rearm(&mut self, id: ConnId, at: SimTime) {
         if let Some(c) = self.slots.get_mut(id.0 as usize).and_then(Option::as_mut) {
-            self.timers.remove(&(c.expires, id));
             c.expires = at;
-            self.timers.insert((at, id));
+            if at < c.timer_at {
+                self.timers.remove(&(c.timer_at, id));
+                c.timer_at = at;
+                self.timers.insert((at, id));
+            }
         }
     }
 
@@ -366,22 +380,42 @@ impl ConnTable {
         {
             self.by_out.remove(&k);
         }
-        self.timers.remove(&(c.expires, id));
+        self.timers.remove(&(c.timer_at, id));
         self.free.push(id.0);
         self.live -= 1;
         Some(c)
     }
 
-    /// The earliest timer, if it fires at or before `now`.
-    #[must_use]
-    pub fn due(&self, now: SimTime) -> Option<(SimTime, ConnId)> {
-        self.timers.first().copied().filter(|(t, _)| *t <= now)
+    /// The earliest timer, if it fires at or before `now` (the entry stays
+    /// in the set until it is removed or rearmed).
+    pub fn due(&mut self, now: SimTime) -> Option<(SimTime, ConnId)> {
+        loop {
+            let &(t, id) = self.timers.first()?;
+            if t > now {
+                return None;
+            }
+            let Some(c) = self.slots.get_mut(id.0 as usize).and_then(Option::as_mut) else {
+                // Unreachable: `remove` takes the entry out of the set.
+                self.timers.pop_first();
+                continue;
+            };
+            if c.expires <= t {
+                return Some((t, id));
+            }
+            // Rearmed later since it was queued: move on to the real expiry.
+            self.timers.pop_first();
+            c.timer_at = c.expires;
+            self.timers.insert((c.expires, id));
+        }
     }
 
     /// The earliest timer.
     #[must_use]
     pub fn next_deadline(&self) -> Option<SimTime> {
-        self.timers.first().map(|(t, _)| *t)
+        self.timers
+            .iter()
+            .filter_map(|&(_, id)| self.get(id).map(|c| c.expires))
+            .min()
     }
 
     /// Every entry in listing (creation) order.
@@ -409,5 +443,69 @@ impl ConnTable {
             .filter(|(_, c)| c.is_some())
             .map(|(i, _)| ConnId(u32::try_from(i).unwrap_or(u32::MAX)))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conn(cport: u16, expires: u64) -> Conn {
+        let a = Ipv4Addr::new(10, 0, 0, 1);
+        let mut c = Conn::new(Protocol::Tcp, a, cport, a, 80, a, 80, FwdMethod::Route);
+        c.expires = SimTime(expires);
+        c
+    }
+
+    proptest::proptest! {
+        /// Lazy timers fire exactly as a sorted `(expires, id)` set would:
+        /// same entries, same order, whatever the rearms (earlier or later),
+        /// removals and id reuse.
+        #[test]
+        fn lazy_timers_fire_in_expiry_order(
+            ops in proptest::collection::vec((0u8..4, 0u16..24, 1u64..400), 0..300)
+        ) {
+            let mut t = ConnTable::default();
+            let mut model: BTreeMap<ConnId, SimTime> = BTreeMap::new();
+            let mut now = 0u64;
+            for (op, k, dt) in ops {
+                let ids: Vec<ConnId> = model.keys().copied().collect();
+                let pick = (!ids.is_empty()).then(|| ids[usize::from(k) % ids.len()]);
+                match (op, pick) {
+                    (0, _) | (_, None) => {
+                        let id = t.insert(conn(k, now + dt));
+                        model.insert(id, SimTime(now + dt));
+                    }
+                    (1, Some(id)) => {
+                        t.rearm(id, SimTime(now + dt));
+                        model.insert(id, SimTime(now + dt));
+                    }
+                    (2, Some(id)) => {
+                        proptest::prop_assert!(t.remove(id).is_some());
+                        model.remove(&id);
+                    }
+                    (_, Some(_)) => {
+                        now += dt / 4;
+                        loop {
+                            let want = model
+                                .iter()
+                                .map(|(id, e)| (*e, *id))
+                                .min()
+                                .filter(|(e, _)| e.0 <= now);
+                            let got = t.due(SimTime(now));
+                            proptest::prop_assert_eq!(got, want);
+                            let Some((_, id)) = got else { break };
+                            t.remove(id);
+                            model.remove(&id);
+                        }
+                    }
+                }
+                for (id, e) in &model {
+                    proptest::prop_assert_eq!(t.get(*id).map(|c| c.expires), Some(*e));
+                }
+                let next = model.values().min().copied();
+                proptest::prop_assert_eq!(t.next_deadline(), next);
+            }
+        }
     }
 }
