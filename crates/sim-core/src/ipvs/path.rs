@@ -578,15 +578,23 @@ impl Ipvs {
             return Err(InVerdict::NotService);
         };
         let (skey, persistent, netmask) = (s.key, s.persistent, s.netmask);
-        let snapshot: Vec<_> = self
-            .service_dests(svc)
-            .map(super::dest::Dest::snapshot)
-            .collect();
-        let mut decision = Decision {
-            scheduler: s.sched.name().to_string(),
-            explain: String::new(),
-            template: None,
-            dests: snapshot,
+        let mut decision = if self.explain {
+            Decision {
+                scheduler: s.sched.name().to_string(),
+                explain: String::new(),
+                template: None,
+                dests: self
+                    .service_dests(svc)
+                    .map(super::dest::Dest::snapshot)
+                    .collect(),
+            }
+        } else {
+            Decision {
+                scheduler: String::new(),
+                explain: String::new(),
+                template: None,
+                dests: Vec::new(),
+            }
         };
         let input = SchedInput {
             proto: m.proto,
@@ -655,7 +663,9 @@ impl Ipvs {
         });
         let (ct, did) = if let Some((ct, did)) = valid {
             decision.template = Some(TemplateUse::Hit { template: ct });
-            decision.explain = "persistence template hit (scheduler not consulted)".to_string();
+            if self.explain {
+                decision.explain = "persistence template hit (scheduler not consulted)".to_string();
+            }
             (ct, did)
         } else {
             if let Some(old) = found {
@@ -734,13 +744,16 @@ impl Ipvs {
     ) -> Result<DestId, InVerdict> {
         self.fill_scratch(svc);
         let infos = std::mem::take(&mut self.scratch);
+        let explain = self.explain;
         let picked = self
             .svcs
             .get_mut(svc.0 as usize)
             .and_then(Option::as_mut)
             .and_then(|s| {
                 let i = s.sched.schedule(&infos, input, rng);
-                decision.explain = s.sched.explain();
+                if explain {
+                    decision.explain = s.sched.explain();
+                }
                 i.and_then(|i| s.dests.get(i).copied())
             });
         self.scratch = infos;

@@ -209,6 +209,10 @@ pub struct Ipvs {
     pub(crate) scratch: Vec<DestInfo>,
     /// Sync daemons (`--start-daemon`), master first.
     pub daemons: Vec<SyncDaemon>,
+    /// Fill [`super::Decision`]s (scheduler name, `explain()` text, dest
+    /// snapshot) for new connections; the world turns this off when no
+    /// trace is kept, as nobody would read them.
+    pub explain: bool,
 }
 
 impl Default for Ipvs {
@@ -237,6 +241,7 @@ impl Ipvs {
             now: SimTime::ZERO,
             scratch: Vec::new(),
             daemons: Vec::new(),
+            explain: true,
         }
     }
 

@@ -80,6 +80,11 @@ fn ip_frame(p: &Ipv4Packet) -> Frame {
     }
 }
 
+/// A rewrite's explanation, only formatted when the full trace keeps it.
+fn lazy_text(full: bool, f: impl FnOnce() -> String) -> String {
+    if full { f() } else { String::new() }
+}
+
 /// One line about a scheduling decision: which dest, and why.
 fn decision_text(d: &Decision, m: &PacketMeta, rs: Ipv4Addr, rport: u16, fwd: FwdMethod) -> String {
     let mut s = format!(
@@ -132,6 +137,8 @@ impl World {
             self.ipvs_xmit(h, q, None, mark);
             return None;
         }
+        // Decisions are only read for the trace.
+        self.hosts[h].ipvs.explain = self.trace.events();
         let v = self.hosts[h].ipvs.in_packet(now, &m, &mut self.ipvs_rng[h]);
         match v {
             InVerdict::NotService => Some(p),
@@ -199,40 +206,47 @@ impl World {
             return None;
         }
         let before = self.trace.full().then(|| ip_frame(&p));
+        let full = before.is_some();
         p.ttl -= 1;
         let (q, text, nexthop) = match fw.method {
             FwdMethod::Route => {
-                let text = format!(
-                    "IPVS DR: IP header unchanged (TTL−1); sent to next hop {} — only the \
+                let text = lazy_text(full, || {
+                    format!(
+                        "IPVS DR: IP header unchanged (TTL−1); sent to next hop {} — only the \
                      destination MAC changes",
-                    fw.daddr
-                );
+                        fw.daddr
+                    )
+                });
                 (p, text, Some(fw.daddr))
             }
             FwdMethod::Masq => {
-                let text = format!(
-                    "IPVS NAT: destination {}:{} → {}:{}",
-                    p.dst,
-                    p.ports().map_or(0, |x| x.1),
-                    fw.daddr,
-                    fw.dport
-                );
+                let text = lazy_text(full, || {
+                    format!(
+                        "IPVS NAT: destination {}:{} → {}:{}",
+                        p.dst,
+                        p.ports().map_or(0, |x| x.1),
+                        fw.daddr,
+                        fw.dport
+                    )
+                });
                 p.dst = fw.daddr;
                 set_ports(&mut p, None, Some(fw.dport));
                 (p, text, None)
             }
             FwdMethod::FullNat => {
                 let (ls, lp) = (fw.new_saddr.unwrap_or(p.src), fw.new_sport);
-                let text = format!(
-                    "IPVS FULLNAT: source {}:{} → {ls}:{}, destination {}:{} → {}:{}",
-                    p.src,
-                    p.ports().map_or(0, |x| x.0),
-                    lp.unwrap_or(0),
-                    p.dst,
-                    p.ports().map_or(0, |x| x.1),
-                    fw.daddr,
-                    fw.dport
-                );
+                let text = lazy_text(full, || {
+                    format!(
+                        "IPVS FULLNAT: source {}:{} → {ls}:{}, destination {}:{} → {}:{}",
+                        p.src,
+                        p.ports().map_or(0, |x| x.0),
+                        lp.unwrap_or(0),
+                        p.dst,
+                        p.ports().map_or(0, |x| x.1),
+                        fw.daddr,
+                        fw.dport
+                    )
+                });
                 p.src = ls;
                 p.dst = fw.daddr;
                 set_ports(&mut p, lp, Some(fw.dport));
@@ -244,10 +258,12 @@ impl World {
                     return None;
                 };
                 let src = rt.src.unwrap_or(Ipv4Addr::UNSPECIFIED);
-                let text = format!(
-                    "IPVS TUN: encapsulated in IPIP {src} > {} (inner packet unchanged, TTL−1)",
-                    fw.daddr
-                );
+                let text = lazy_text(full, || {
+                    format!(
+                        "IPVS TUN: encapsulated in IPIP {src} > {} (inner packet unchanged, TTL−1)",
+                        fw.daddr
+                    )
+                });
                 let mut outer = Ipv4Packet::new(src, fw.daddr, IpPayload::Ipip(Box::new(p)));
                 if let IpPayload::Ipip(inner) = &outer.payload {
                     outer.ttl = inner.ttl;
@@ -311,7 +327,9 @@ impl World {
             return Some(p);
         };
         let before = self.trace.full().then(|| ip_frame(&p));
-        let text = if daddr == p.dst {
+        let text = if before.is_none() {
+            String::new()
+        } else if daddr == p.dst {
             format!(
                 "IPVS NAT reply: source {}:{} → {saddr}:{sport}",
                 p.src, m.sport

@@ -10,10 +10,12 @@
 use super::{DestChange, DestInfo, SchedInput, Scheduler, weighted_least};
 use crate::rng::SimRng;
 
-/// Weighted least-connection (stateless).
+/// Weighted least-connection (stateless; `last` only feeds `explain()`,
+/// which formats lazily).
 #[derive(Debug, Default)]
 pub struct WeightedLeastConnection {
-    why: String,
+    /// The last pick: (address, overhead, weight), `None` when none.
+    last: Option<(std::net::Ipv4Addr, u64, u32)>,
 }
 
 impl Scheduler for WeightedLeastConnection {
@@ -29,23 +31,21 @@ impl Scheduler for WeightedLeastConnection {
         _input: &SchedInput,
         _rng: &mut SimRng,
     ) -> Option<usize> {
-        if let Some(i) = weighted_least(dests) {
+        let i = weighted_least(dests);
+        self.last = i.map(|i| {
             let d = &dests[i];
-            self.why = format!(
-                "wlc: {} has the lowest (256*active+inactive)/weight = {}/{}",
-                d.addr,
-                d.overhead(),
-                d.weight
-            );
-            Some(i)
-        } else {
-            self.why = "wlc: no real server with weight > 0 and not overloaded".into();
-            None
-        }
+            (d.addr, d.overhead(), d.weight)
+        });
+        i
     }
 
     fn explain(&self) -> String {
-        self.why.clone()
+        match self.last {
+            Some((addr, overhead, weight)) => format!(
+                "wlc: {addr} has the lowest (256*active+inactive)/weight = {overhead}/{weight}"
+            ),
+            None => "wlc: no real server with weight > 0 and not overloaded".into(),
+        }
     }
 }
 
