@@ -54,22 +54,37 @@ impl World {
         }
         let dst = frame.dst;
         let n = self.segments[seg].ports.len();
+        // Deliveries are pushed in port order; the last one takes the frame
+        // itself (a unicast frame is never cloned).
+        let mut pending: Option<(HostId, usize)> = None;
         for k in 0..n {
             let (oh, oi) = self.segments[seg].ports[k];
             if oh == h && oi == iface {
                 continue;
             }
             let mac = self.hosts[oh].ifaces[oi].mac;
-            if dst.is_group() || dst == mac {
+            if (dst.is_group() || dst == mac)
+                && let Some((ph, pi)) = pending.replace((oh, oi))
+            {
                 self.queue.push(
                     arrive,
                     Event::Deliver {
-                        host: oh,
-                        iface: oi,
+                        host: ph,
+                        iface: pi,
                         frame: frame.clone(),
                     },
                 );
             }
+        }
+        if let Some((ph, pi)) = pending {
+            self.queue.push(
+                arrive,
+                Event::Deliver {
+                    host: ph,
+                    iface: pi,
+                    frame,
+                },
+            );
         }
     }
 
