@@ -558,6 +558,7 @@ pub fn load(
             },
             max_time,
             results: vec![],
+            tally: crate::world::CurlTally::default(),
             current: None,
             started: 0,
         };

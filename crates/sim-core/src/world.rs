@@ -30,7 +30,7 @@ pub mod lvs;
 pub mod summary;
 pub mod tcp;
 
-pub use apps::{ClientApp, CurlOutcome, CurlResult, LoopSpec};
+pub use apps::{ClientApp, CurlOutcome, CurlResult, CurlTally, LoopSpec};
 
 /// An L2 broadcast domain (a switch with ideal MAC learning).
 #[derive(Clone, Debug)]

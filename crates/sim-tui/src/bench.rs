@@ -57,23 +57,13 @@ fn packet_bench(conns: u64) {
     while done < conns {
         t += SimDuration::from_millis(100);
         sc.world.step_until(t);
-        done = sc.world.apps.iter().map(|a| a.results.len() as u64).sum();
+        done = sc.world.apps.iter().map(|a| a.tally.total()).sum();
         if sc.world.queue.is_empty() {
             break;
         }
     }
     let dt = t0.elapsed().as_secs_f64();
-    let ok: u64 = sc
-        .world
-        .apps
-        .iter()
-        .map(|a| {
-            a.results
-                .iter()
-                .filter(|r| matches!(r.outcome, sim_core::world::CurlOutcome::Ok(_)))
-                .count() as u64
-        })
-        .sum();
+    let ok: u64 = sc.world.apps.iter().map(|a| a.tally.ok).sum();
     println!(
         "packet-level LVS-DR, 8 real servers: {done} HTTP connections ({ok} ok) in {dt:.3} s wall, {:.2} M events/s, {:.0} conns/s, simulated {t}",
         sc.world.events_handled as f64 / dt / 1e6,

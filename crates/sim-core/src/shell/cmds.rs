@@ -75,6 +75,7 @@ pub fn start_curl(
         spec,
         max_time: crate::time::SimDuration::from_secs(10),
         results: vec![],
+        tally: crate::world::CurlTally::default(),
         current: None,
         started: 0,
     };

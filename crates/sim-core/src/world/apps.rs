@@ -9,7 +9,7 @@ use super::{Event, World};
 use crate::host::HostId;
 use crate::host::tcp::{SockKey, SockRole};
 use crate::time::{SimDuration, SimTime};
-use crate::trace::TraceKind;
+use crate::trace::{TraceKind, TraceLevel};
 
 /// How a curl ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,6 +49,23 @@ impl CurlResult {
     }
 }
 
+/// How many curls of an app ended, and how.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CurlTally {
+    /// With an HTTP response.
+    pub ok: u64,
+    /// With a curl error.
+    pub failed: u64,
+}
+
+impl CurlTally {
+    /// Every finished curl.
+    #[must_use]
+    pub fn total(&self) -> u64 {
+        self.ok + self.failed
+    }
+}
+
 /// The loop's shape.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoopSpec {
@@ -77,8 +94,11 @@ pub struct ClientApp {
     pub spec: LoopSpec,
     /// `--max-time` for one curl.
     pub max_time: SimDuration,
-    /// Finished curls.
+    /// Finished curls (kept unless the trace level is `Off`: a benchmark's
+    /// million curls are only counted, in `tally`).
     pub results: Vec<CurlResult>,
+    /// Finished curls, counted (whatever the trace level).
+    pub tally: CurlTally,
     /// The running curl: (invocation number, start, socket).
     pub current: Option<(u64, SimTime, Option<SockKey>)>,
     /// Invocations started.
@@ -144,12 +164,12 @@ impl World {
                         "Failed to connect to {addr} port {port}: Network is unreachable"
                     ),
                 },
-                String::new(),
+                "",
             ),
         }
     }
 
-    fn finish(&mut self, i: usize, outcome: CurlOutcome, body: String) {
+    fn finish(&mut self, i: usize, outcome: CurlOutcome, body: &str) {
         let now = self.now;
         let Some((_, start, key)) = self.apps[i].current.take() else {
             return;
@@ -161,17 +181,25 @@ impl World {
                 self.hosts[h].tcp.socks.remove(&k);
             }
         }
-        let r = CurlResult {
-            start,
-            end: now,
-            outcome,
-            body,
-        };
-        if self.trace.events() {
-            let text = format!("curl {} → {}", self.apps[i].url, r.printed());
-            self.tr(h, false, TraceKind::App { text });
+        let app = &mut self.apps[i];
+        if matches!(outcome, CurlOutcome::Ok(_)) {
+            app.tally.ok += 1;
+        } else {
+            app.tally.failed += 1;
         }
-        self.apps[i].results.push(r);
+        if self.trace.level > TraceLevel::Off {
+            let r = CurlResult {
+                start,
+                end: now,
+                outcome,
+                body: body.to_string(),
+            };
+            if self.trace.events() {
+                let text = format!("curl {} → {}", self.apps[i].url, r.printed());
+                self.tr(h, false, TraceKind::App { text });
+            }
+            self.apps[i].results.push(r);
+        }
         let sleep = self.apps[i].spec.sleep;
         self.queue.push(now + sleep, Event::AppStart { app: i });
     }
@@ -185,10 +213,7 @@ impl World {
             .nth(1)
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
-        let body = raw
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default();
+        let body = raw.split_once("\r\n\r\n").map_or("", |(_, b)| b);
         self.finish(i, CurlOutcome::Ok(status), body);
     }
 
@@ -209,7 +234,7 @@ impl World {
                 message: format!("Recv failure: {err}"),
             }
         };
-        self.finish(i, outcome, String::new());
+        self.finish(i, outcome, "");
     }
 
     pub(crate) fn app_timeout(&mut self, i: usize, run: u64) {
@@ -231,6 +256,43 @@ impl World {
         } else {
             format!("Operation timed out after {ms} milliseconds with 0 bytes received")
         };
-        self.finish(i, CurlOutcome::Failed { code: 28, message }, String::new());
+        self.finish(i, CurlOutcome::Failed { code: 28, message }, "");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario;
+    use crate::time::{SimDuration, SimTime};
+    use crate::trace::TraceLevel;
+
+    /// Without a trace, curls are only counted, and the run is the same
+    /// (same events, same counts) as with one.
+    #[test]
+    fn off_counts_the_same_curls_without_keeping_them() {
+        let text = include_str!("../../../../scenarios/bench/dr-8rs.toml");
+        let run = |level| {
+            let mut sc = scenario::load("dr-8rs.toml", text, level, None).expect("loads");
+            sc.world
+                .step_until(SimTime::ZERO + SimDuration::from_millis(50));
+            sc
+        };
+        let off = run(TraceLevel::Off);
+        let events = run(TraceLevel::Events);
+        assert_eq!(off.world.events_handled, events.world.events_handled);
+        let mut total = 0;
+        for (a, b) in off.world.apps.iter().zip(&events.world.apps) {
+            assert_eq!(a.tally, b.tally);
+            assert!(a.results.is_empty());
+            let ok = b
+                .results
+                .iter()
+                .filter(|r| matches!(r.outcome, super::CurlOutcome::Ok(_)))
+                .count();
+            assert_eq!(b.tally.ok, ok as u64);
+            assert_eq!(b.tally.total(), b.results.len() as u64);
+            total += b.tally.ok;
+        }
+        assert!(total > 64, "every loop finished curls ({total})");
     }
 }

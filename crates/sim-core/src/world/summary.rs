@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{CurlOutcome, World};
+use super::World;
 
 impl World {
     /// A readable summary of what happened so far.
@@ -18,12 +18,7 @@ impl World {
             s.push_str("\nclients:\n");
         }
         for a in &self.apps {
-            let ok = a
-                .results
-                .iter()
-                .filter(|r| matches!(r.outcome, CurlOutcome::Ok(_)))
-                .count();
-            let failed = a.results.len() - ok;
+            let (ok, failed) = (a.tally.ok, a.tally.failed);
             let _ = writeln!(
                 s,
                 "  {}: curl {}  — {ok} ok, {failed} failed",

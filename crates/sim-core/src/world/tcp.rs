@@ -221,7 +221,7 @@ impl World {
                 let body = seg
                     .data
                     .bytes()
-                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .map(String::from_utf8_lossy)
                     .unwrap_or_default();
                 self.app_response(app, key, &body);
             }
