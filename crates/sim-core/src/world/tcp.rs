@@ -287,19 +287,20 @@ impl World {
         let req = seg
             .data
             .bytes()
-            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .map(String::from_utf8_lossy)
             .unwrap_or_default();
-        let path = req.split_whitespace().nth(1).unwrap_or("/").to_string();
-        let file = if path.ends_with('/') {
-            format!("/var/www/html{path}index.html")
-        } else {
-            format!("/var/www/html{path}")
-        };
+        let path = req.split_whitespace().nth(1).unwrap_or("/");
+        let mut file = String::with_capacity(32 + path.len());
+        file.push_str("/var/www/html");
+        file.push_str(path);
+        if path.ends_with('/') {
+            file.push_str("index.html");
+        }
         let (status, body) = match self.hosts[h].files.get(&file) {
-            Some(b) => ("200 OK", b.clone()),
+            Some(b) => ("200 OK", b.as_str()),
             None => (
                 "404 Not Found",
-                "<html><body><h1>Not Found</h1></body></html>\n".to_string(),
+                "<html><body><h1>Not Found</h1></body></html>\n",
             ),
         };
         let resp = format!(
