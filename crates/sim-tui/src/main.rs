@@ -75,6 +75,27 @@ enum Cmd {
         #[arg(long)]
         until: Option<String>,
     },
+    /// Run scenarios on the real kernel's IPVS (host or qemu VM) and compare with the simulator.
+    Kernel {
+        /// Scenario files or folders (every *.toml inside).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Always boot the qemu VM, even if the host kernel has IPVS.
+        #[arg(long, conflicts_with = "host")]
+        vm: bool,
+        /// Always use the host kernel (needs root and IPVS).
+        #[arg(long)]
+        host: bool,
+        /// Also list every setup command the kernel did not run, and why.
+        #[arg(short, long)]
+        verbose: bool,
+        /// Print the generated script and stop.
+        #[arg(long)]
+        print_script: bool,
+        /// Time limit for the kernel run, in seconds.
+        #[arg(long)]
+        timeout: Option<u64>,
+    },
     /// Measure the engine: event-queue throughput and a packet-level LVS run.
     Bench {
         /// A shorter run (for CI smoke tests).
@@ -239,6 +260,28 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             files::write_atomic(&output, &bytes)?;
             eprintln!("wrote {n} packets to {}", output.display());
             Ok(0)
+        }
+        Cmd::Kernel {
+            paths,
+            vm,
+            host,
+            verbose,
+            print_script,
+            timeout,
+        } => {
+            let backend = match (vm, host) {
+                (true, _) => lvslab_kernel::Backend::Vm,
+                (_, true) => lvslab_kernel::Backend::Host,
+                _ => lvslab_kernel::Backend::Auto,
+            };
+            lvslab_kernel::main(&lvslab_kernel::Options {
+                paths,
+                backend,
+                verbose,
+                print_script,
+                timeout,
+            })
+            .map_err(|e| Fail(2, e))
         }
         Cmd::Bench { quick } => {
             bench::run(quick);
