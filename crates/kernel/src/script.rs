@@ -44,15 +44,17 @@ LVL_BB=${LVL_BB:-busybox}
 LVL_IPVSADM=${LVL_IPVSADM:-ipvsadm}
 LVL_DIR=${LVL_DIR:-/tmp/lvslab-kernel}
 LVL_P=${LVL_PREFIX:-lvl-}
-lvl_in() { ns=$1; shift; "$LVL_IP" netns exec "$LVL_P$ns" "$@"; }
-# lvl_x LINE NS CMD...: run in a namespace, report a failure with its output
-lvl_x() {
-  l=$1; ns=$2; shift 2
-  o=$("$LVL_IP" netns exec "$LVL_P$ns" "$@" 2>&1); rc=$?
-  [ -n "$o" ] && printf '%s\n' "$o" | sed "s/^/@@LVL say $l /"
-  [ $rc -eq 0 ] || echo "@@LVL fail $l rc=$rc"
-  return 0
-}
+export LVL_IP LVL_BB LVL_IPVSADM LVL_DIR
+# lvl_ns NS CMD...: run CMD in the network namespace NS (setns only: cheaper
+# than `ip netns exec`, which also remounts /sys)
+lvl_ns() { ns=$1; shift; "$LVL_BB" nsenter --net="/run/netns/$LVL_P$ns" "$@"; }
+# Prepended to each host's setup shell: x LINE CMD... runs a command and
+# reports its output and a failure; w LINE VALUE FILE writes /proc/sys.
+LVL_HOST_LIB='D=$1
+x() { l=$1; shift; o=$("$@" 2>&1); rc=$?
+  [ -n "$o" ] && printf "%s\n" "$o" | sed "s/^/@@LVL say $l /"
+  [ $rc -eq 0 ] || echo "@@LVL fail $l rc=$rc"; return 0; }
+w() { { echo "$2" > "$3"; } 2>/dev/null || echo "@@LVL fail $1 cannot write $3"; }'
 # lvl_batch NS: ip commands from stdin, in namespace NS (topology only)
 lvl_batch() {
   o=$("$LVL_IP" -n "$LVL_P$1" -force -batch - 2>&1) || true
@@ -64,7 +66,7 @@ lvl_sched_ok() {
   [ -d /sys/module/ip_vs_$1 ]
 }
 lvl_req() {   # K NS URL TIMEOUT  (busybox wget's own -T crashes in 1.35)
-  o=$("$LVL_IP" netns exec "$LVL_P$2" "$LVL_BB" timeout "$4" "$LVL_BB" wget -q -O - "$3" 2>"$LVL_DIR/wget.err"); rc=$?
+  o=$(lvl_ns "$2" "$LVL_BB" timeout "$4" "$LVL_BB" wget -q -O - "$3" 2>"$LVL_DIR/wget.err"); rc=$?
   [ $rc -ne 0 ] && grep -q 'server returned error' "$LVL_DIR/wget.err" && rc=8
   echo "@@LVL req $1 $rc"
   [ -n "$o" ] && printf '%s\n' "$o"
@@ -73,7 +75,7 @@ lvl_req() {   # K NS URL TIMEOUT  (busybox wget's own -T crashes in 1.35)
 lvl_out() {   # E HOST TAG ARGS...
   e=$1; h=$2; t=$3; shift 3
   echo "@@LVL out $e $h $t"
-  "$LVL_IP" netns exec "$LVL_P$e-$h" "$LVL_IPVSADM" "$@" 2>&1
+  lvl_ns "$e-$h" "$LVL_IPVSADM" "$@" 2>&1
   echo "@@LVL end"
 }
 lvl_down() {  # NS...: kill what runs there, delete the namespaces
@@ -147,13 +149,26 @@ fn experiment(s: &mut String, x: &Experiment) {
     topology(s, x);
     for (hi, tr) in &x.setup {
         let host = &x.topo.hosts[*hi].name;
-        let n = q(&ns(e, host));
-        let dir = format!("\"$LVL_DIR/{e}/{host}\"");
+        let mut body = String::new();
         for t in tr {
             for st in &t.steps {
-                step(s, e, t.line, &n, &dir, st);
+                step(&mut body, t.line, st);
             }
         }
+        if body.is_empty() {
+            continue;
+        }
+        // One shell per host runs all its commands (quoted here-document:
+        // nothing in it is expanded by this shell).
+        let mut term = "LVL_EOF".to_string();
+        while body.lines().any(|l| l == term) {
+            term.push('_');
+        }
+        let _ = writeln!(
+            s,
+            "{{ printf '%s\\n' \"$LVL_HOST_LIB\"; cat <<'{term}'\n{body}{term}\n}} | lvl_ns {} \"$LVL_BB\" sh -s \"$LVL_DIR/{e}/{host}\"",
+            q(&ns(e, host))
+        );
     }
     let _ = writeln!(s, "echo \"@@LVL phase {e} traffic\"\nsleep 0.3");
     for (k, r) in x.requests.iter().enumerate() {
@@ -212,8 +227,14 @@ fn topology(s: &mut String, x: &Experiment) {
         }
     }
     let _ = writeln!(s, "LVL_EOF");
+    let dirs: Vec<String> = x
+        .topo
+        .hosts
+        .iter()
+        .map(|h| format!("\"$LVL_DIR/{e}/{}\"", h.name))
+        .collect();
+    let _ = writeln!(s, "mkdir -p {}", dirs.join(" "));
     for h in &x.topo.hosts {
-        let _ = writeln!(s, "mkdir -p \"$LVL_DIR/{e}/{}\"", h.name);
         let _ = writeln!(s, "lvl_batch {} <<LVL_EOF\nlink set lo up", ns(e, &h.name));
         for i in &h.ifaces {
             let _ = writeln!(s, "link set {} address {}", i.name, i.mac);
@@ -229,7 +250,9 @@ fn topology(s: &mut String, x: &Experiment) {
     }
 }
 
-fn step(s: &mut String, e: usize, line: usize, n: &str, dir: &str, st: &Step) {
+/// One step as a line of the host's setup shell (`$D` is the host's
+/// private folder; `x` and `w` come from `LVL_HOST_LIB`).
+fn step(s: &mut String, line: usize, st: &Step) {
     match st {
         Step::Run {
             prog,
@@ -243,37 +266,31 @@ fn step(s: &mut String, e: usize, line: usize, n: &str, dir: &str, st: &Step) {
                 Prog::Busybox(a) => format!("\"$LVL_BB\" {a}"),
             };
             let words: Vec<String> = args.iter().map(|a| q(a)).collect();
-            let cmd = format!("lvl_x {line} {n} {p} {}", words.join(" "));
+            let cmd = format!("{p} {}", words.join(" "));
             match (stdin, stdout_to) {
                 (Some(body), _) => {
-                    let _ = writeln!(s, "printf '%s' {} | {cmd}", q(body));
+                    let _ = writeln!(s, "printf '%s' {} | x {line} {cmd}", q(body));
                 }
                 (None, Some(path)) => {
                     let _ = writeln!(
                         s,
-                        "mkdir -p {dir}{d}; lvl_in {n} {p} {} > {dir}{f} 2>&1",
-                        words.join(" "),
-                        d = q(parent(path)),
-                        f = q(path)
+                        "mkdir -p \"$D\"{}; {cmd} > \"$D\"{} 2>&1 || echo \"@@LVL fail {line} rc=$?\"",
+                        q(parent(path)),
+                        q(path)
                     );
                 }
                 (None, None) => {
-                    let _ = writeln!(s, "{cmd}");
+                    let _ = writeln!(s, "x {line} {cmd}");
                 }
             }
         }
         Step::Proc { path, value } => {
-            let _ = writeln!(
-                s,
-                "lvl_x {line} {n} \"$LVL_BB\" sh -c 'echo \"$1\" > \"$2\"' sh {} {}",
-                q(value),
-                q(path)
-            );
+            let _ = writeln!(s, "w {line} {} {}", q(value), q(path));
         }
         Step::Write { path, text, append } => {
             let _ = writeln!(
                 s,
-                "mkdir -p {dir}{}; printf '%s' {} {} {dir}{}",
+                "mkdir -p \"$D\"{}; printf '%s' {} {} \"$D\"{}",
                 q(parent(path)),
                 q(text),
                 if *append { ">>" } else { ">" },
@@ -288,26 +305,23 @@ fn step(s: &mut String, e: usize, line: usize, n: &str, dir: &str, st: &Step) {
             );
         }
         Step::HttpdStart => {
+            // In the foreground, in the background of this shell: its pid
+            // is known for `systemctl stop httpd`.
             let _ = writeln!(
                 s,
-                "mkdir -p {dir}/var/www/html; lvl_x {line} {n} \"$LVL_BB\" httpd -p 80 -h {dir}/var/www/html"
+                "mkdir -p \"$D\"/var/www/html; \"$LVL_BB\" httpd -f -p 80 -h \"$D\"/var/www/html </dev/null >/dev/null 2>&1 & echo $! > \"$D\"/httpd.pid"
             );
         }
         Step::HttpdStop => {
             let _ = writeln!(
                 s,
-                "for p in $(\"$LVL_IP\" netns pids \"$LVL_P\"{n}); do kill \"$p\"; done"
+                "[ -f \"$D\"/httpd.pid ] && kill \"$(cat \"$D\"/httpd.pid)\" && rm \"$D\"/httpd.pid"
             );
         }
         Step::Skip(why) => {
-            let _ = writeln!(
-                s,
-                "echo \"@@LVL skip {line} {}\"",
-                why.replace(['"', '`', '$', '\\'], "'")
-            );
+            let _ = writeln!(s, "echo {}", q(&format!("@@LVL skip {line} {why}")));
         }
     }
-    let _ = e;
 }
 
 fn parent(p: &str) -> &str {
