@@ -378,3 +378,59 @@ pub fn main(opts: &Options) -> Result<u8, String> {
         Ok(1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenarios() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios")
+    }
+
+    /// The generated script for real shipped scenarios is valid `sh`, keeps
+    /// every network change inside its prefixed namespaces and replays the
+    /// simulator's requests.
+    #[test]
+    fn script_for_shipped_scenarios() {
+        let files = [
+            scenarios().join("labs/tutorial-dr.toml"),
+            scenarios().join("conformance/persist-netmask-dr.toml"),
+        ];
+        let mut exps = Vec::new();
+        for (i, f) in files.iter().enumerate() {
+            let (x, sim) = prepare(i + 1, f).unwrap();
+            assert_eq!(x.requests.len(), sim.requests.len());
+            assert!(!x.requests.is_empty());
+            exps.push(x);
+        }
+        // tutorial: 6 requests 1 s apart; conformance: 3 clients x 3
+        assert_eq!(exps[0].requests.len(), 6);
+        assert!(exps[0].requests[1].pause_us > 900_000);
+        assert_eq!(exps[1].requests.len(), 9);
+        assert_eq!(exps[0].directors, ["lvs"]);
+        assert!(exps[1].schedulers.contains("rr"));
+        let s = script::generate(&exps, 8);
+        let dir = std::env::temp_dir().join(format!("lvslab-kernel-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("s.sh");
+        std::fs::write(&f, &s).unwrap();
+        let st = std::process::Command::new("sh")
+            .arg("-n")
+            .arg(&f)
+            .status()
+            .unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(st.success(), "generated script is not valid sh");
+        // Every `ip` call names a namespace (-n, netns, or a netns batch).
+        for l in s.lines().filter(|l| l.contains("\"$LVL_IP\"")) {
+            assert!(
+                l.contains(" -n ") || l.contains("netns") || l.contains("LVL_IP\" -force -batch"),
+                "ip outside a namespace: {l}"
+            );
+        }
+        // the tutorial's `yum` is skipped, its ipvsadm lines run
+        assert!(s.contains("@@LVL skip 32 nothing to install"));
+        assert!(s.contains("x 49 \"$LVL_IPVSADM\" -A -t 192.168.59.135:80 -s rr"));
+        assert!(s.ends_with("echo \"@@LVL done\"\n"));
+    }
+}
