@@ -40,10 +40,6 @@ mod hostrun;
 
 /// Wall-clock time. Only sim-core is clock-free: this crate waits on
 /// real processes and qemu, and shows elapsed real time.
-#[expect(
-    clippy::disallowed_methods,
-    reason = "the kernel backend drives real processes"
-)]
 pub(crate) fn now() -> Instant {
     Instant::now()
 }
