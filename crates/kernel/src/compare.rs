@@ -55,11 +55,21 @@ pub fn compare(x: &Experiment, sim: &SimRun, k: Option<&KExp>, verbose: bool) ->
         return r;
     };
     if !k.unsupported.is_empty() {
-        let _ = writeln!(
-            t,
-            "  not compared: this kernel lacks {} (Debian 12's 6.1 kernel has no ip_vs_twos; it arrived in later kernels)",
-            k.unsupported.join(", ")
-        );
+        for u in &k.unsupported {
+            if u.starts_with("ip_vs_") {
+                let _ = writeln!(
+                    t,
+                    "  not compared: this kernel lacks {u}{}",
+                    if u == "ip_vs_twos" {
+                        " (Debian 12's 6.1 kernel has no ip_vs_twos; it arrived in Linux 6.11)"
+                    } else {
+                        ""
+                    }
+                );
+            } else {
+                let _ = writeln!(t, "  not compared: {u}");
+            }
+        }
         r.unsupported = true;
         return r;
     }
@@ -105,6 +115,17 @@ pub fn compare(x: &Experiment, sim: &SimRun, k: Option<&KExp>, verbose: bool) ->
     }
     // Requests.
     let n = sim.requests.len();
+    let overlap = sim
+        .requests
+        .windows(2)
+        .filter(|w| w[1].start < w[0].end)
+        .count();
+    if overlap > 0 {
+        let _ = writeln!(
+            t,
+            "  note: {overlap} requests overlap in the simulator; the kernel runs them one at a time, in the simulator's start order"
+        );
+    }
     let mut rd = 0;
     for (i, s) in sim.requests.iter().enumerate() {
         let client = &x.topo.hosts[s.client].name;

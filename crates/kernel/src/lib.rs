@@ -73,6 +73,8 @@ pub struct Experiment {
     pub requests: Vec<Request>,
     /// IPVS schedulers the setup uses (checked before running).
     pub schedulers: BTreeSet<String>,
+    /// Why mainline Linux cannot run this scenario at all (FULLNAT).
+    pub not_mainline: Option<String>,
     /// Hosts whose ipvsadm views are compared.
     pub directors: Vec<String>,
 }
@@ -146,7 +148,9 @@ impl Progress {
                     self.say(ph, &format!("{i}/{n}"));
                 }
             }
-            ["@@LVL", "unsupported", e, m] => self.say("skip", &format!("{e}: kernel lacks {m}")),
+            ["@@LVL", "unsupported", e, m @ ..] => {
+                self.say("skip", &format!("{e}: not run: {}", m.join(" ")));
+            }
             ["@@LVL", "done"] => self.say("done", "script finished"),
             _ => {}
         }
@@ -208,6 +212,7 @@ fn prepare(id: usize, path: &Path) -> Result<(Experiment, simside::SimRun), Stri
     let sim = simside::run(&name, &src, &dref).map_err(|e| e.to_string())?;
     let mut setup = Vec::new();
     let mut schedulers = BTreeSet::new();
+    let mut not_mainline = None;
     for (hi, h) in topo.hosts.iter().enumerate() {
         let tr = translate::translate(&h.setup, &h.files);
         for t in &tr {
@@ -218,6 +223,14 @@ fn prepare(id: usize, path: &Path) -> Result<(Experiment, simside::SimRun), Stri
                     ..
                 } = st
                 {
+                    if args
+                        .iter()
+                        .any(|a| a == "--fullnat" || a == "-P" || a == "--add-laddr")
+                    {
+                        not_mainline = Some(
+                            "FULLNAT (--fullnat, local addresses -P) is Alibaba's LVS extension, not in mainline Linux".to_string(),
+                        );
+                    }
                     for w in args.windows(2) {
                         if matches!(w[0].as_str(), "-s" | "--scheduler") {
                             schedulers.insert(w[1].clone());
@@ -252,6 +265,7 @@ fn prepare(id: usize, path: &Path) -> Result<(Experiment, simside::SimRun), Stri
             setup,
             requests,
             schedulers,
+            not_mainline,
             directors,
         },
         sim,

@@ -140,6 +140,13 @@ fn experiment(s: &mut String, x: &Experiment) {
     let e = x.id;
     let _ = writeln!(s, "\n# ---- experiment {e}: {}", x.label.replace('\n', " "));
     let _ = writeln!(s, "echo \"@@LVL begin {e}\"; lvl_skip_{e}=");
+    if let Some(why) = &x.not_mainline {
+        let _ = writeln!(
+            s,
+            "echo {}; lvl_skip_{e}=1",
+            q(&format!("@@LVL unsupported {e} {why}"))
+        );
+    }
     for sch in &x.schedulers {
         let _ = writeln!(
             s,
