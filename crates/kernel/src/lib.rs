@@ -47,9 +47,6 @@ pub(crate) fn now() -> Instant {
 /// One request of the replayed sequence.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Request {
-    /// Pause before it, in µs: from the end of the previous request to
-    /// this one's start, as the simulator ran them (`sleep N` in a loop).
-    pub pause_us: u64,
     /// Client host index.
     pub client: usize,
     /// URL.
@@ -71,12 +68,25 @@ pub struct Experiment {
     pub setup: Vec<(usize, Vec<translate::Translated>)>,
     /// The request sequence.
     pub requests: Vec<Request>,
+    /// Requests and timed actions in the simulator's order, each with the
+    /// pause before it in µs (from the end of the previous item to its
+    /// start, as the simulator ran them: `sleep N` in a loop).
+    pub timeline: Vec<(u64, Timed)>,
     /// IPVS schedulers the setup uses (checked before running).
     pub schedulers: BTreeSet<String>,
     /// Why mainline Linux cannot run this scenario at all (FULLNAT).
     pub not_mainline: Option<String>,
     /// Hosts whose ipvsadm views are compared.
     pub directors: Vec<String>,
+}
+
+/// One item of the replayed timeline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Timed {
+    /// Request number k.
+    Request(usize),
+    /// A timed `[[action]]`: host index and its translated command.
+    Action(usize, Vec<translate::Translated>),
 }
 
 /// Where to run.
@@ -241,22 +251,41 @@ fn prepare(id: usize, path: &Path) -> Result<(Experiment, simside::SimRun), Stri
         }
         setup.push((hi, tr));
     }
-    let mut prev_end = sim.requests.first().map_or(0, |r| r.start.as_nanos());
     let requests = sim
         .requests
         .iter()
-        .map(|r| {
-            let pause_us = r.start.as_nanos().saturating_sub(prev_end) / 1000;
-            prev_end = prev_end.max(r.end.as_nanos());
-            (r, pause_us)
-        })
-        .map(|(r, pause_us)| Request {
-            pause_us,
+        .map(|r| Request {
             client: r.client,
             url: r.url.clone(),
             timeout_s: r.max_time.as_secs().clamp(1, 5),
         })
         .collect();
+    // (start, end, action first at equal times, item)
+    let mut items: Vec<(u64, u64, u8, Timed)> = sim
+        .requests
+        .iter()
+        .enumerate()
+        .map(|(k, r)| (r.start.as_nanos(), r.end.as_nanos(), 1, Timed::Request(k)))
+        .collect();
+    for (i, at, host) in &sim.actions {
+        let Some((line, text)) = topo.actions.get(*i) else {
+            continue;
+        };
+        let l = model::SetupLine {
+            line: *line,
+            text: text.clone(),
+            heredoc: None,
+        };
+        let tr = translate::translate(&[l], &topo.hosts[*host].files);
+        items.push((at.as_nanos(), at.as_nanos(), 0, Timed::Action(*host, tr)));
+    }
+    items.sort_by(|a, b| (a.0, a.2).cmp(&(b.0, b.2)));
+    let mut prev_end = items.first().map_or(0, |i| i.0);
+    let mut timeline = Vec::new();
+    for (start, end, _, what) in items {
+        timeline.push((start.saturating_sub(prev_end) / 1000, what));
+        prev_end = prev_end.max(end);
+    }
     Ok((
         Experiment {
             id,
@@ -264,6 +293,7 @@ fn prepare(id: usize, path: &Path) -> Result<(Experiment, simside::SimRun), Stri
             topo,
             setup,
             requests,
+            timeline,
             schedulers,
             not_mainline,
             directors,
@@ -415,7 +445,7 @@ mod tests {
         }
         // tutorial: 6 requests 1 s apart; conformance: 3 clients x 3
         assert_eq!(exps[0].requests.len(), 6);
-        assert!(exps[0].requests[1].pause_us > 900_000);
+        assert!(exps[0].timeline[1].0 > 900_000);
         assert_eq!(exps[1].requests.len(), 9);
         assert_eq!(exps[0].directors, ["lvs"]);
         assert!(exps[1].schedulers.contains("rr"));

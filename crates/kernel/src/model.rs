@@ -63,6 +63,8 @@ pub struct Topology {
     pub segments: Vec<String>,
     /// Hosts in file order.
     pub hosts: Vec<Host>,
+    /// `[[action]]` commands in file order: (line, command).
+    pub actions: Vec<(usize, String)>,
 }
 
 impl Topology {
@@ -88,6 +90,13 @@ struct Doc {
     segment: Vec<SegDoc>,
     #[serde(default)]
     host: Vec<HostDoc>,
+    #[serde(default)]
+    action: Vec<ActionDoc>,
+}
+
+#[derive(Deserialize)]
+struct ActionDoc {
+    run: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -186,10 +195,16 @@ pub fn read(src: &str, world: &World) -> Result<Topology, String> {
             setup,
         });
     }
+    let actions = doc
+        .action
+        .iter()
+        .map(|a| (line_of(src, a.run.span().start), a.run.get_ref().clone()))
+        .collect();
     Ok(Topology {
         name: doc.scenario.name,
         segments,
         hosts,
+        actions,
     })
 }
 

@@ -20,8 +20,8 @@
 
 use std::fmt::Write as _;
 
-use crate::Experiment;
-use crate::translate::{Prog, Step};
+use crate::translate::{Prog, Step, Translated};
+use crate::{Experiment, Timed};
 
 /// Quotes a word for `sh`.
 #[must_use]
@@ -158,41 +158,27 @@ fn experiment(s: &mut String, x: &Experiment) {
     let _ = writeln!(s, "echo \"@@LVL phase {e} setup\"");
     topology(s, x);
     for (hi, tr) in &x.setup {
-        let host = &x.topo.hosts[*hi].name;
-        let mut body = String::new();
-        for t in tr {
-            for st in &t.steps {
-                step(&mut body, t.line, st);
-            }
-        }
-        if body.is_empty() {
-            continue;
-        }
-        // One shell per host runs all its commands (quoted here-document:
-        // nothing in it is expanded by this shell).
-        let mut term = "LVL_EOF".to_string();
-        while body.lines().any(|l| l == term) {
-            term.push('_');
-        }
-        let _ = writeln!(
-            s,
-            "{{ printf '%s\\n' \"$LVL_HOST_LIB\"; cat <<'{term}'\n{body}{term}\n}} | lvl_ns {} \"$LVL_BB\" sh -s \"$LVL_DIR/{e}/{host}\"",
-            q(&ns(e, host))
-        );
+        host_block(s, x, *hi, tr);
     }
     let _ = writeln!(s, "echo \"@@LVL phase {e} traffic\"\nsleep 0.3");
-    for (k, r) in x.requests.iter().enumerate() {
-        if r.pause_us > 0 {
-            let _ = writeln!(s, "\"$LVL_BB\" usleep {}", r.pause_us);
+    for (pause, what) in &x.timeline {
+        if *pause > 0 {
+            let _ = writeln!(s, "\"$LVL_BB\" usleep {pause}");
         }
-        let client = &x.topo.hosts[r.client].name;
-        let _ = writeln!(
-            s,
-            "lvl_req {k} {} {} {}",
-            q(&ns(e, client)),
-            q(&r.url),
-            r.timeout_s
-        );
+        match what {
+            Timed::Request(k) => {
+                let r = &x.requests[*k];
+                let client = &x.topo.hosts[r.client].name;
+                let _ = writeln!(
+                    s,
+                    "lvl_req {k} {} {} {}",
+                    q(&ns(e, client)),
+                    q(&r.url),
+                    r.timeout_s
+                );
+            }
+            Timed::Action(h, tr) => host_block(s, x, *h, tr),
+        }
     }
     let _ = writeln!(s, "echo \"@@LVL phase {e} collect\"");
     for d in &x.directors {
@@ -203,6 +189,31 @@ fn experiment(s: &mut String, x: &Experiment) {
         );
     }
     let _ = writeln!(s, "fi");
+}
+
+/// Runs translated commands in one shell inside host `hi`'s namespace
+/// (a quoted here-document: nothing in it is expanded by this shell).
+fn host_block(s: &mut String, x: &Experiment, hi: usize, tr: &[Translated]) {
+    let host = &x.topo.hosts[hi].name;
+    let mut body = String::new();
+    for t in tr {
+        for st in &t.steps {
+            step(&mut body, t.line, st);
+        }
+    }
+    if body.is_empty() {
+        return;
+    }
+    let mut term = "LVL_EOF".to_string();
+    while body.lines().any(|l| l == term) {
+        term.push('_');
+    }
+    let _ = writeln!(
+        s,
+        "{{ printf '%s\\n' \"$LVL_HOST_LIB\"; cat <<'{term}'\n{body}{term}\n}} | lvl_ns {} \"$LVL_BB\" sh -s \"$LVL_DIR/{}/{host}\"",
+        q(&ns(x.id, host)),
+        x.id
+    );
 }
 
 fn topology(s: &mut String, x: &Experiment) {

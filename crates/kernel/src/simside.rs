@@ -38,6 +38,8 @@ pub struct SimRun {
     pub outs: BTreeMap<(String, String), String>,
     /// `(scenario line, message)` of setup commands that failed.
     pub failed: Vec<(usize, String)>,
+    /// Timed actions within the run: (index in the file, time, host index).
+    pub actions: Vec<(usize, SimTime, usize)>,
 }
 
 /// The views compared, as `(tag, ipvsadm arguments)`.
@@ -60,6 +62,14 @@ pub fn run(file: &str, src: &str, directors: &[&str]) -> Result<SimRun, Scenario
         .map(|w| (w.line, w.message.clone()))
         .collect();
     let end = SimTime::ZERO + sc.duration;
+    let actions: Vec<(usize, SimTime, usize)> = sc
+        .world
+        .actions
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.at <= end)
+        .map(|(i, a)| (i, a.at, a.host))
+        .collect();
     sc.world.step_until(end);
     let mut requests = Vec::new();
     for app in &sc.world.apps {
@@ -105,5 +115,6 @@ pub fn run(file: &str, src: &str, directors: &[&str]) -> Result<SimRun, Scenario
         requests,
         outs,
         failed,
+        actions,
     })
 }
