@@ -279,7 +279,7 @@ fn prepare(id: usize, path: &Path) -> Result<(Experiment, simside::SimRun), Stri
         let tr = translate::translate(&[l], &topo.hosts[*host].files);
         items.push((at.as_nanos(), at.as_nanos(), 0, Timed::Action(*host, tr)));
     }
-    items.sort_by(|a, b| (a.0, a.2).cmp(&(b.0, b.2)));
+    items.sort_by_key(|a| (a.0, a.2));
     let mut prev_end = items.first().map_or(0, |i| i.0);
     let mut timeline = Vec::new();
     for (start, end, _, what) in items {
