@@ -1,34 +1,654 @@
-//! Glue between the host stack and keepalived: VRRP adverts received,
-//! checker results, `systemctl … keepalived` and `keepalived` run by hand.
+//! Glue between the host stack and keepalived: starting and stopping the
+//! daemon (`systemctl … keepalived`, `keepalived`), VRRP adverts in and out,
+//! VIPs and gratuitous ARPs, timers, link changes and power-off. The
+//! checkers' side is in `keepalived/checks.rs`.
+//!
+//! keepalived's log lines go to the trace as [`TraceKind::Keepalived`],
+//! prefixed `Keepalived_vrrp:` or `Keepalived_healthcheckers:` as syslog
+//! shows them (without the pid).
 
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
-use super::World;
-use crate::host::HostId;
-use crate::packet::VrrpAdvert;
+use super::{Event, World};
+use crate::host::netfilter::{Hook, Verdict};
+use crate::host::{HostId, IfAddr};
+use crate::keepalived::Timer;
+use crate::keepalived::conf::{self, ConfContext, ConfLoader, KeepalivedConfig};
+use crate::keepalived::daemon::{self, Daemon, Instance, Transition, VsRt};
+use crate::keepalived::vrrp::{GarpPlan, Out, Params, State, Vrrp};
+use crate::packet::{IpPayload, Ipv4Packet, VrrpAdvert, VrrpAuth};
+use crate::shell::CmdOutput;
+use crate::time::{NS_PER_S, SimDuration};
+use crate::trace::TraceKind;
+
+mod checks;
+
+/// Where keepalived reads its configuration.
+pub const CONF: &str = "/etc/keepalived/keepalived.conf";
+/// The VRRP multicast group.
+pub const VRRP_GROUP: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
+const VERSION: &str = "Keepalived v2.2.8 (lab model)";
+
+/// The host's files as keepalived's `include` sees them.
+struct HostFiles<'a>(&'a BTreeMap<String, String>);
+
+impl ConfLoader for HostFiles<'_> {
+    fn load(&self, path: &str) -> Option<String> {
+        self.0.get(path).cloned()
+    }
+    fn glob(&self, pattern: &str) -> Vec<String> {
+        if !pattern.contains(['*', '?']) {
+            return vec![pattern.to_string()];
+        }
+        self.0
+            .keys()
+            .filter(|k| glob_match(pattern.as_bytes(), k.as_bytes()))
+            .cloned()
+            .collect()
+    }
+}
+
+/// Shell-style `*`/`?` matching (no `/` crossing is not enforced).
+fn glob_match(p: &[u8], s: &[u8]) -> bool {
+    match (p.first(), s.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => glob_match(&p[1..], s) || (!s.is_empty() && glob_match(p, &s[1..])),
+        (Some(b'?'), Some(_)) => glob_match(&p[1..], &s[1..]),
+        (Some(a), Some(b)) if a == b => glob_match(&p[1..], &s[1..]),
+        _ => false,
+    }
+}
+
+/// Reads keepalived.conf (`file`) from `h`'s files as keepalived on that host would.
+#[must_use]
+pub fn read_conf(w: &World, h: HostId, file: &str) -> Option<conf::Parsed> {
+    let host = &w.hosts[h];
+    let text = host.files.get(file)?;
+    let ctx = ConfContext::for_host(&host.hostname);
+    Some(conf::parse(text, file, &HostFiles(&host.files), &ctx))
+}
+
+fn instance_params(cfg: &KeepalivedConfig, i: &conf::VrrpInstance) -> Params {
+    let g = &cfg.global_defs;
+    let version = i.version.unwrap_or(g.vrrp_version);
+    let ns = i.advert_int.as_nanos();
+    let advert_int = if version == 3 {
+        let cs = (ns + 5_000_000) / 10_000_000;
+        SimDuration(cs.clamp(1, 4095) * 10_000_000)
+    } else {
+        let s = (ns + NS_PER_S / 2) / NS_PER_S;
+        SimDuration::from_secs(s.clamp(1, 255))
+    };
+    let auth = match &i.authentication {
+        Some(a) if a.auth_type == conf::AuthType::Pass => {
+            let mut b = [0u8; 8];
+            for (d, s) in b.iter_mut().zip(a.auth_pass.bytes()) {
+                *d = s;
+            }
+            VrrpAuth::Pass(b)
+        }
+        Some(_) => VrrpAuth::Ah,
+        None => VrrpAuth::None,
+    };
+    let garp_master = GarpPlan {
+        repeat: i.garp_master_repeat.unwrap_or(g.vrrp_garp_master_repeat),
+        delay: i.garp_master_delay.unwrap_or(g.vrrp_garp_master_delay),
+    };
+    Params {
+        name: i.name.clone(),
+        vrid: i.virtual_router_id,
+        version,
+        priority: i.priority,
+        advert_int,
+        want_master: i.state == conf::VrrpState::Master,
+        nopreempt: i.nopreempt,
+        preempt_delay: i.preempt_delay,
+        auth,
+        vips: i
+            .virtual_ipaddress
+            .iter()
+            .filter_map(|e| match e.address {
+                std::net::IpAddr::V4(a) => Some(a),
+                std::net::IpAddr::V6(_) => None,
+            })
+            .collect(),
+        lower_prio_no_advert: i.lower_prio_no_advert.unwrap_or(false),
+        higher_prio_send_advert: i.higher_prio_send_advert.unwrap_or(false),
+        skip_check_adv_addr: i.skip_check_adv_addr,
+        garp_master,
+        garp_lower: GarpPlan {
+            repeat: i.garp_lower_prio_repeat.unwrap_or(garp_master.repeat),
+            delay: i.garp_lower_prio_delay.unwrap_or(garp_master.delay),
+        },
+        down_timer_adverts: 3,
+    }
+}
 
 impl World {
+    /// A keepalived log line on `h` from the VRRP (`vrrp = true`) or checker process.
+    pub(crate) fn ka_log(&mut self, h: HostId, vrrp: bool, text: &str) {
+        let who = if vrrp {
+            "Keepalived_vrrp"
+        } else {
+            "Keepalived_healthcheckers"
+        };
+        self.tr(
+            h,
+            false,
+            TraceKind::Keepalived {
+                text: format!("{who}: {text}"),
+            },
+        );
+    }
+
+    pub(crate) fn ka_event(&mut self, h: HostId, text: String) {
+        let now = self.now;
+        self.hosts[h].keepalived.events.push((now, text));
+    }
+
+    pub(crate) fn ka_push(&mut self, h: HostId, at: crate::time::SimTime, timer: Timer) {
+        let generation = self.hosts[h].keepalived.generation;
+        self.queue.push(
+            at,
+            Event::Keepalived {
+                host: h,
+                generation,
+                timer,
+            },
+        );
+    }
+
+    /// Starts keepalived on `h` from `file`.
+    fn keepalived_start(&mut self, h: HostId, file: &str) -> CmdOutput {
+        if self.hosts[h].keepalived.running.is_some() {
+            return CmdOutput::ok();
+        }
+        let Some(parsed) = read_conf(self, h, file) else {
+            self.ka_log(
+                h,
+                false,
+                &format!("Configuration file '{file}' is not a regular file or does not exist"),
+            );
+            return CmdOutput::fail(
+                1,
+                "Job for keepalived.service failed because the control process exited with error code.\nSee \"systemctl status keepalived.service\" and \"journalctl -xe\" for details.",
+            );
+        };
+        self.ka_log(h, false, &format!("Starting {VERSION}"));
+        self.ka_log(h, false, &format!("Opening file '{file}'."));
+        for d in &parsed.diagnostics {
+            let line = d.to_string().replace('\n', " ");
+            self.ka_log(h, false, &line);
+        }
+        let cfg = parsed.config;
+        let name = self.hosts[h].name.clone();
+        let k = &mut self.hosts[h].keepalived;
+        k.generation += 1;
+        let rng = crate::rng::stream(self.seed, &format!("keepalived/{name}/{}", k.generation));
+        let mut d = Daemon {
+            config: cfg.clone(),
+            instances: Vec::new(),
+            vs: Vec::new(),
+            checkers: Vec::new(),
+            rng,
+        };
+        let mut log = Vec::new();
+        if cfg.global_defs.lvs_flush {
+            self.hosts[h].ipvs.flush();
+            log.push("Flushing LVS table (lvs_flush)".to_string());
+        }
+        for vs in &cfg.virtual_servers {
+            match VsRt::build(&cfg, vs, d.vs.len(), &mut d.checkers) {
+                Some(mut rt) => {
+                    log.extend(daemon::start_vs(
+                        &mut rt,
+                        &mut self.hosts[h].ipvs,
+                        &d.checkers,
+                    ));
+                    d.vs.push(rt);
+                }
+                None => log.push(format!(
+                    "virtual_server at {}:{}: IPv6 virtual servers are not modelled in the lab",
+                    vs.loc.file, vs.loc.line
+                )),
+            }
+        }
+        for l in log {
+            self.ka_log(h, false, &l);
+        }
+        let mut vlog = Vec::new();
+        for i in &cfg.vrrp_instances {
+            let host = &self.hosts[h];
+            let Some(ifname) = i.interface.clone() else {
+                vlog.push(format!("({}) no interface: instance ignored", i.name));
+                continue;
+            };
+            let Some(iface) = host.iface_by_name(&ifname) else {
+                vlog.push(format!("({}) interface {ifname} doesn't exist", i.name));
+                continue;
+            };
+            let Some(primary) = host.ifaces[iface].addrs.first().map(|a| a.addr) else {
+                vlog.push(format!("({}) no IPv4 address on {ifname}", i.name));
+                continue;
+            };
+            let vips = i
+                .virtual_ipaddress
+                .iter()
+                .filter_map(|e| match e.address {
+                    std::net::IpAddr::V4(a) => Some((
+                        a,
+                        e.prefix,
+                        e.label
+                            .clone()
+                            .or_else(|| e.dev.clone())
+                            .unwrap_or_else(|| ifname.clone()),
+                    )),
+                    std::net::IpAddr::V6(_) => None,
+                })
+                .collect();
+            let vrrp = Vrrp::new(instance_params(&cfg, i), primary);
+            d.instances.push(Instance { vrrp, iface, vips });
+        }
+        let n_inst = d.instances.len();
+        let n_check = d.checkers.len();
+        self.hosts[h].keepalived.running = Some(d);
+        for l in vlog {
+            self.ka_log(h, true, &l);
+        }
+        for k in 0..n_inst {
+            let now = self.now;
+            let Some(inst) = self.inst_mut(h, k) else {
+                continue;
+            };
+            let outs = inst.vrrp.start(now);
+            self.apply(h, k, outs);
+            let up = self.inst_mut(h, k).map(|i| i.iface);
+            if let Some(iface) = up
+                && !self.hosts[h].ifaces[iface].up
+            {
+                let outs = self.inst_mut(h, k).map(|i| i.vrrp.link_down());
+                self.apply(h, k, outs.unwrap_or_default());
+            }
+        }
+        for c in 0..n_check {
+            self.check_schedule_first(h, c);
+        }
+        CmdOutput::ok()
+    }
+
+    /// Stops keepalived on `h` as SIGTERM does.
+    fn keepalived_stop(&mut self, h: HostId) {
+        if self.hosts[h].keepalived.running.is_none() {
+            return;
+        }
+        self.ka_log(h, false, "Stopping");
+        self.checks_abort(h);
+        let n = self.hosts[h]
+            .keepalived
+            .running
+            .as_ref()
+            .map_or(0, |d| d.instances.len());
+        for k in 0..n {
+            let outs = self.inst_mut(h, k).map(|i| i.vrrp.stop());
+            self.apply(h, k, outs.unwrap_or_default());
+        }
+        let Some(d) = self.hosts[h].keepalived.running.take() else {
+            return;
+        };
+        let mut log = Vec::new();
+        for vs in &d.vs {
+            log.extend(daemon::stop_vs(vs, &mut self.hosts[h].ipvs));
+        }
+        self.hosts[h].keepalived.generation += 1;
+        for l in log {
+            self.ka_log(h, false, &l);
+        }
+        self.ka_log(h, false, &format!("Stopped {VERSION}"));
+    }
+
+    pub(crate) fn inst_mut(&mut self, h: HostId, k: usize) -> Option<&mut Instance> {
+        self.hosts[h]
+            .keepalived
+            .running
+            .as_mut()?
+            .instances
+            .get_mut(k)
+    }
+
+    /// Carries out a VRRP instance's effects.
+    fn apply(&mut self, h: HostId, k: usize, outs: Vec<Out>) {
+        let Some(inst) = self.inst_mut(h, k) else {
+            return;
+        };
+        let name = inst.vrrp.p.name.clone();
+        let vips = inst.vips.clone();
+        for o in outs {
+            match o {
+                Out::Advert(prio) => self.vrrp_send(h, k, prio),
+                Out::AddVips => {
+                    for (a, prefix, label) in &vips {
+                        let ifa = IfAddr {
+                            addr: *a,
+                            prefix: *prefix,
+                            brd: None,
+                            label: label.clone(),
+                            host_scope: false,
+                        };
+                        if self.addr_add(h, label, ifa).is_ok() {
+                            self.ka_event(h, format!("{name}: VIP {a}/{prefix} added on {label}"));
+                        }
+                    }
+                }
+                Out::DelVips => {
+                    for (a, prefix, label) in &vips {
+                        let dev = label.split(':').next().unwrap_or(label);
+                        if self.addr_del(h, dev, *a, Some(*prefix)).is_ok() {
+                            self.ka_event(
+                                h,
+                                format!("{name}: VIP {a}/{prefix} removed from {dev}"),
+                            );
+                        }
+                    }
+                }
+                Out::Garp { n, later } => {
+                    self.garp_burst(h, k, n);
+                    if later != SimDuration::ZERO && n > 0 {
+                        let at = self.now + later;
+                        self.ka_push(h, at, Timer::Garp { inst: k, n });
+                    }
+                }
+                Out::Arm { at, epoch } => self.ka_push(h, at, Timer::Vrrp { inst: k, epoch }),
+                Out::Transition { from, to, why } => {
+                    let t = self.now;
+                    self.hosts[h].keepalived.transitions.push(Transition {
+                        t,
+                        instance: name.clone(),
+                        from,
+                        to,
+                        why,
+                    });
+                }
+                Out::Log(text) => self.ka_log(h, true, &format!("({name}) {text}")),
+            }
+        }
+    }
+
+    fn garp_burst(&mut self, h: HostId, k: usize, n: u32) {
+        let Some(inst) = self.inst_mut(h, k) else {
+            return;
+        };
+        let name = inst.vrrp.p.name.clone();
+        let vips = inst.vips.clone();
+        for (a, _, label) in &vips {
+            let dev = label.split(':').next().unwrap_or(label).to_string();
+            let Some(i) = self.hosts[h].iface_by_name(&dev) else {
+                continue;
+            };
+            self.ka_log(
+                h,
+                true,
+                &format!("({name}) Sending/queueing gratuitous ARPs on {dev} for {a}"),
+            );
+            for _ in 0..n {
+                self.ka_log(h, true, &format!("Sending gratuitous ARP on {dev} for {a}"));
+                self.send_garp(h, i, *a);
+            }
+            self.ka_event(h, format!("{name}: {n} gratuitous ARPs for {a} on {dev}"));
+        }
+    }
+
+    /// Sends an advert of instance `k` with `prio` to 224.0.0.18 (TTL 255).
+    fn vrrp_send(&mut self, h: HostId, k: usize, prio: u8) {
+        let Some(inst) = self.inst_mut(h, k) else {
+            return;
+        };
+        let adv: VrrpAdvert = inst.vrrp.advert(prio);
+        let (iface, src) = (inst.iface, inst.vrrp.primary);
+        if !self.hosts[h].ifaces[iface].up {
+            return;
+        }
+        let mut p = Ipv4Packet::new(src, VRRP_GROUP, IpPayload::Vrrp(adv));
+        p.ttl = 255;
+        p.tos = 0xc0;
+        p.id = self.hosts[h].next_ip_id();
+        let mut mark = 0;
+        match self.nf_hook(h, Hook::Output, &p, None, Some(iface), &mut mark) {
+            Verdict::Accept => self.ip_postrouting(h, iface, VRRP_GROUP, p, mark),
+            v => self.drop_pkt(h, &format!("iptables OUTPUT {} {p}", v.name())),
+        }
+    }
+
     /// A VRRP advertisement arrived.
     pub(crate) fn vrrp_rcv(
         &mut self,
-        _h: HostId,
-        _iface: usize,
-        _src: Ipv4Addr,
-        _ttl: u8,
-        _v: VrrpAdvert,
+        h: HostId,
+        iface: usize,
+        src: Ipv4Addr,
+        ttl: u8,
+        v: VrrpAdvert,
     ) {
+        let Some(d) = self.hosts[h].keepalived.running.as_ref() else {
+            return;
+        };
+        let Some(k) = d
+            .instances
+            .iter()
+            .position(|i| i.iface == iface && i.vrrp.p.vrid == v.vrid)
+        else {
+            return;
+        };
+        let inst = &d.instances[k];
+        if let Some(why) = inst.vrrp.check(ttl, &v) {
+            let name = inst.vrrp.p.name.clone();
+            self.ka_log(
+                h,
+                true,
+                &format!("({name}) {why} (advert from {src} dropped)"),
+            );
+            return;
+        }
+        let now = self.now;
+        let outs = self
+            .inst_mut(h, k)
+            .map(|i| i.vrrp.receive(now, src, &v))
+            .unwrap_or_default();
+        self.apply(h, k, outs);
     }
 
-    /// A keepalived checker finished.
-    pub(crate) fn checker_result(&mut self, _h: HostId, _checker: usize, _ok: bool, _why: &str) {}
+    /// A keepalived timer fired.
+    pub(crate) fn keepalived_timer(&mut self, h: HostId, generation: u64, timer: Timer) {
+        let k = &self.hosts[h].keepalived;
+        if !self.hosts[h].powered || k.generation != generation || k.running.is_none() {
+            return;
+        }
+        let now = self.now;
+        match timer {
+            Timer::Vrrp { inst, epoch } => {
+                let outs = self
+                    .inst_mut(h, inst)
+                    .map(|i| i.vrrp.timer(now, epoch))
+                    .unwrap_or_default();
+                self.apply(h, inst, outs);
+            }
+            Timer::Garp { inst, n } => {
+                if self
+                    .inst_mut(h, inst)
+                    .is_some_and(|i| i.vrrp.state == State::Master)
+                {
+                    self.garp_burst(h, inst, n);
+                }
+            }
+            Timer::Check { checker } => self.check_attempt(h, checker),
+            Timer::CheckTimeout { checker, epoch } => self.check_timeout(h, checker, epoch),
+        }
+    }
+
+    /// An interface changed state (`ip link set DEV up|down`): instances on
+    /// it go to FAULT or back to BACKUP.
+    pub(crate) fn keepalived_link_changed(&mut self, h: HostId, iface: usize, up: bool) {
+        let n = self.hosts[h]
+            .keepalived
+            .running
+            .as_ref()
+            .map_or(0, |d| d.instances.len());
+        let now = self.now;
+        for k in 0..n {
+            let outs = match self.inst_mut(h, k) {
+                Some(i) if i.iface == iface => {
+                    if up {
+                        i.vrrp.link_up(now)
+                    } else {
+                        i.vrrp.link_down()
+                    }
+                }
+                _ => continue,
+            };
+            let dev = self.hosts[h].ifaces[iface].name.clone();
+            self.ka_log(
+                h,
+                true,
+                &format!("Netlink reports {dev} {}", if up { "up" } else { "down" }),
+            );
+            self.apply(h, k, outs);
+        }
+    }
+
+    /// The host lost power: keepalived dies without a word.
+    pub(crate) fn keepalived_power_off(&mut self, h: HostId) {
+        let t = self.now;
+        let k = &mut self.hosts[h].keepalived;
+        let Some(d) = k.running.take() else { return };
+        k.generation += 1;
+        for i in &d.instances {
+            if i.vrrp.state != State::Init {
+                k.transitions.push(Transition {
+                    t,
+                    instance: i.vrrp.p.name.clone(),
+                    from: i.vrrp.state,
+                    to: State::Init,
+                    why: "host powered off (no priority-0 advert)".into(),
+                });
+            }
+        }
+    }
 }
 
-/// `keepalived …` run by hand.
-pub fn keepalived_cmd(_w: &mut World, _h: HostId, _args: &[&str]) -> crate::shell::CmdOutput {
-    crate::shell::CmdOutput::noted("run keepalived with `systemctl start keepalived`")
+/// `keepalived …` run by hand: `-t` tests the configuration, `-v` prints
+/// the version, anything else starts the daemon (as `systemctl start`).
+pub fn keepalived_cmd(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
+    let mut file = CONF.to_string();
+    let mut test = false;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match *a {
+            "-v" | "--version" => return CmdOutput::out(format!("{VERSION}\n")),
+            "-t" | "--config-test" => test = true,
+            "-f" | "--use-file" => {
+                if let Some(f) = it.next() {
+                    file = (*f).to_string();
+                }
+            }
+            s if s.starts_with("--use-file=") => file = s["--use-file=".len()..].to_string(),
+            _ => {}
+        }
+    }
+    if test {
+        let Some(p) = read_conf(w, h, &file) else {
+            return CmdOutput::fail(1, format!("Configuration file '{file}' does not exist"));
+        };
+        let text: String = p.diagnostics.iter().map(|d| format!("{d}\n")).collect();
+        return if p.has_errors() {
+            CmdOutput::fail(1, text)
+        } else {
+            CmdOutput {
+                stderr: text,
+                ..CmdOutput::ok()
+            }
+        };
+    }
+    w.keepalived_start(h, &file)
 }
 
 /// `systemctl VERB keepalived`.
-pub fn keepalived_systemctl(_w: &mut World, _h: HostId, _verb: &str) -> crate::shell::CmdOutput {
-    crate::shell::CmdOutput::fail(5, "Failed: keepalived is not yet modelled")
+pub fn keepalived_systemctl(w: &mut World, h: HostId, verb: &str) -> CmdOutput {
+    match verb {
+        "start" => w.keepalived_start(h, CONF),
+        "stop" => {
+            w.keepalived_stop(h);
+            CmdOutput::ok()
+        }
+        "restart" => {
+            w.keepalived_stop(h);
+            w.keepalived_start(h, CONF)
+        }
+        "reload" => {
+            w.keepalived_stop(h);
+            let mut o = w.keepalived_start(h, CONF);
+            o.note = Some("reload is modelled as a restart (VRRP state is not kept)".into());
+            o
+        }
+        "enable" | "disable" => CmdOutput::noted("boot-time enablement has no effect in the lab"),
+        "status" | "is-active" => {
+            let active = w.hosts[h].keepalived.running.is_some();
+            let stdout = if verb == "is-active" {
+                format!("{}\n", if active { "active" } else { "inactive" })
+            } else {
+                format!(
+                    "● keepalived.service - LVS and VRRP High Availability Monitor\n   Active: {}\n",
+                    if active {
+                        "active (running)"
+                    } else {
+                        "inactive (dead)"
+                    }
+                )
+            };
+            CmdOutput {
+                stdout,
+                status: if active { 0 } else { 3 },
+                ..CmdOutput::ok()
+            }
+        }
+        other => CmdOutput::fail(1, format!("Unknown operation {other}.")),
+    }
+}
+
+impl World {
+    /// The keepalived part of `lvslab run`'s summary: every VRRP transition
+    /// with its time, the VIP moves and gratuitous ARPs, and the real
+    /// servers the checkers took out or put back. Empty when no host ran
+    /// keepalived.
+    #[must_use]
+    pub fn keepalived_summary(&self) -> String {
+        let mut rows: Vec<(crate::time::SimTime, usize, String)> = Vec::new();
+        for (h, host) in self.hosts.iter().enumerate() {
+            let k = &host.keepalived;
+            for t in &k.transitions {
+                rows.push((
+                    t.t,
+                    h,
+                    format!(
+                        "VRRP {} {} -> {} ({})",
+                        t.instance,
+                        t.from.name(),
+                        t.to.name(),
+                        t.why
+                    ),
+                ));
+            }
+            for (t, e) in &k.events {
+                rows.push((*t, h, e.clone()));
+            }
+        }
+        if rows.is_empty() {
+            return String::new();
+        }
+        rows.sort_by_key(|r| (r.0, r.1));
+        let mut s =
+            String::from("\nkeepalived (VRRP transitions, VIPs, gratuitous ARPs, real servers):\n");
+        for (t, h, text) in rows {
+            s.push_str(&format!("  t={t} {:<12} {text}\n", self.hosts[h].name));
+        }
+        s
+    }
 }
