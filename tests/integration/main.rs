@@ -2,4 +2,5 @@
 
 mod determinism;
 mod invalid;
+mod lvs;
 mod scenarios;

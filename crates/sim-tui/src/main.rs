@@ -230,10 +230,10 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                     None => sc.duration,
                 };
             sc.world.step_until(end);
-            if let Some(hn) = &host {
-                if sc.world.host_id(hn).is_none() {
-                    return Err(Fail(2, format!("lvslab: unknown host `{hn}`")));
-                }
+            if let Some(hn) = &host
+                && sc.world.host_id(hn).is_none()
+            {
+                return Err(Fail(2, format!("lvslab: unknown host `{hn}`")));
             }
             let (bytes, n) = files::pcap_of(&sc.world, host.as_deref());
             files::write_atomic(&output, &bytes)?;

@@ -31,11 +31,10 @@ impl World {
         let Some(seg) = nic.segment else { return };
         let bits = u64::from(frame.wire_len()) * 8;
         let segment = &self.segments[seg];
-        let ser = if segment.bandwidth_bps == 0 {
-            0
-        } else {
-            bits.saturating_mul(NS_PER_S) / segment.bandwidth_bps
-        };
+        let ser = bits
+            .saturating_mul(NS_PER_S)
+            .checked_div(segment.bandwidth_bps)
+            .unwrap_or(0);
         let start = nic.tx_busy_until.max(self.now);
         nic.tx_busy_until = start + SimDuration(ser);
         let arrive = nic.tx_busy_until + segment.latency;
@@ -462,17 +461,16 @@ impl World {
     /// Upper-layer confirmation: traffic from `mac` proves the neighbour alive.
     pub(crate) fn neigh_confirm(&mut self, h: HostId, iface: usize, ip: Ipv4Addr, mac: MacAddr) {
         let now = self.now;
-        if let Some(e) = self.hosts[h].neigh.get_mut(iface, ip) {
-            if e.mac == Some(mac)
-                && matches!(
-                    e.state,
-                    NudState::Reachable | NudState::Delay | NudState::Probe
-                )
-            {
-                e.confirmed = now;
-                if e.reachable_time == SimDuration::ZERO {
-                    e.reachable_time = SimDuration::from_secs(30);
-                }
+        if let Some(e) = self.hosts[h].neigh.get_mut(iface, ip)
+            && e.mac == Some(mac)
+            && matches!(
+                e.state,
+                NudState::Reachable | NudState::Delay | NudState::Probe
+            )
+        {
+            e.confirmed = now;
+            if e.reachable_time == SimDuration::ZERO {
+                e.reachable_time = SimDuration::from_secs(30);
             }
         }
     }
