@@ -15,6 +15,7 @@ pub mod check;
 pub mod conf;
 pub mod daemon;
 pub mod md5;
+pub mod report;
 pub mod vrrp;
 
 pub use daemon::{Daemon, Keepalived, Transition};

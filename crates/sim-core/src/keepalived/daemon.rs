@@ -6,15 +6,77 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::check::{CheckState, Timing};
+use super::conf::{AuthType, VrrpInstance, VrrpState};
 use super::conf::{
     CheckerKind, KeepalivedConfig, LvsMethod, Protocol as ConfProto, Url, VirtualServer, VsTarget,
     VsgEntry,
 };
-use super::vrrp::{State, Vrrp};
+use super::vrrp::{GarpPlan, Params, State, Vrrp};
 use crate::host::tcp::SockKey;
 use crate::ipvs::{DestSpec, FwdMethod, Ipvs, Protocol, ServiceKey, ServiceSpec};
+use crate::packet::VrrpAuth;
 use crate::rng::SimRng;
 use crate::time::SimTime;
+use crate::time::{NS_PER_S, SimDuration};
+
+/// The VRRP parameters keepalived runs instance `i` with (v2 intervals in whole
+/// seconds, v3 in centiseconds; GARP plans from the instance or `global_defs`).
+#[must_use]
+pub fn vrrp_params(cfg: &KeepalivedConfig, i: &VrrpInstance) -> Params {
+    let g = &cfg.global_defs;
+    let version = i.version.unwrap_or(g.vrrp_version);
+    let ns = i.advert_int.as_nanos();
+    let advert_int = if version == 3 {
+        let cs = (ns + 5_000_000) / 10_000_000;
+        SimDuration(cs.clamp(1, 4095) * 10_000_000)
+    } else {
+        let s = (ns + NS_PER_S / 2) / NS_PER_S;
+        SimDuration::from_secs(s.clamp(1, 255))
+    };
+    let auth = match &i.authentication {
+        Some(a) if a.auth_type == AuthType::Pass => {
+            let mut b = [0u8; 8];
+            for (d, s) in b.iter_mut().zip(a.auth_pass.bytes()) {
+                *d = s;
+            }
+            VrrpAuth::Pass(b)
+        }
+        Some(_) => VrrpAuth::Ah,
+        None => VrrpAuth::None,
+    };
+    let garp_master = GarpPlan {
+        repeat: i.garp_master_repeat.unwrap_or(g.vrrp_garp_master_repeat),
+        delay: i.garp_master_delay.unwrap_or(g.vrrp_garp_master_delay),
+    };
+    Params {
+        name: i.name.clone(),
+        vrid: i.virtual_router_id,
+        version,
+        priority: i.priority,
+        advert_int,
+        want_master: i.state == VrrpState::Master,
+        nopreempt: i.nopreempt,
+        preempt_delay: i.preempt_delay,
+        auth,
+        vips: i
+            .virtual_ipaddress
+            .iter()
+            .filter_map(|e| match e.address {
+                std::net::IpAddr::V4(a) => Some(a),
+                std::net::IpAddr::V6(_) => None,
+            })
+            .collect(),
+        lower_prio_no_advert: i.lower_prio_no_advert.unwrap_or(false),
+        higher_prio_send_advert: i.higher_prio_send_advert.unwrap_or(false),
+        skip_check_adv_addr: i.skip_check_adv_addr,
+        garp_master,
+        garp_lower: GarpPlan {
+            repeat: i.garp_lower_prio_repeat.unwrap_or(garp_master.repeat),
+            delay: i.garp_lower_prio_delay.unwrap_or(garp_master.delay),
+        },
+        down_timer_adverts: 3,
+    }
+}
 
 /// keepalived's state on a host, kept across restarts (for the summary).
 #[derive(Debug, Default)]

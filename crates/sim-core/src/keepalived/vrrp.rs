@@ -368,12 +368,12 @@ impl Vrrp {
         let delaying =
             self.p.preempt_delay != SimDuration::ZERO && self.preempt_until.is_none_or(|t| now < t);
         if self.p.nopreempt || a.priority >= mine || delaying {
-            if self.p.preempt_delay != SimDuration::ZERO {
-                if a.priority > mine {
-                    self.preempt_until = Some(now + self.p.preempt_delay);
-                } else if self.preempt_until.is_none() {
-                    self.preempt_until = Some(now + self.p.preempt_delay);
-                }
+            // A higher-priority master restarts the preempt delay; the first
+            // lower-priority one starts it.
+            if self.p.preempt_delay != SimDuration::ZERO
+                && (a.priority > mine || self.preempt_until.is_none())
+            {
+                self.preempt_until = Some(now + self.p.preempt_delay);
             }
             self.learn_interval(a);
             let at = now + self.master_down();

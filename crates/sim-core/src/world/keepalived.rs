@@ -14,12 +14,12 @@ use super::{Event, World};
 use crate::host::netfilter::{Hook, Verdict};
 use crate::host::{HostId, IfAddr};
 use crate::keepalived::Timer;
-use crate::keepalived::conf::{self, ConfContext, ConfLoader, KeepalivedConfig};
+use crate::keepalived::conf::{self, ConfContext, ConfLoader};
 use crate::keepalived::daemon::{self, Daemon, Instance, Transition, VsRt};
-use crate::keepalived::vrrp::{GarpPlan, Out, Params, State, Vrrp};
-use crate::packet::{IpPayload, Ipv4Packet, VrrpAdvert, VrrpAuth};
+use crate::keepalived::vrrp::{Out, State, Vrrp};
+use crate::packet::{IpPayload, Ipv4Packet, VrrpAdvert};
 use crate::shell::CmdOutput;
-use crate::time::{NS_PER_S, SimDuration};
+use crate::time::SimDuration;
 use crate::trace::TraceKind;
 
 mod checks;
@@ -69,62 +69,6 @@ pub fn read_conf(w: &World, h: HostId, file: &str) -> Option<conf::Parsed> {
     Some(conf::parse(text, file, &HostFiles(&host.files), &ctx))
 }
 
-fn instance_params(cfg: &KeepalivedConfig, i: &conf::VrrpInstance) -> Params {
-    let g = &cfg.global_defs;
-    let version = i.version.unwrap_or(g.vrrp_version);
-    let ns = i.advert_int.as_nanos();
-    let advert_int = if version == 3 {
-        let cs = (ns + 5_000_000) / 10_000_000;
-        SimDuration(cs.clamp(1, 4095) * 10_000_000)
-    } else {
-        let s = (ns + NS_PER_S / 2) / NS_PER_S;
-        SimDuration::from_secs(s.clamp(1, 255))
-    };
-    let auth = match &i.authentication {
-        Some(a) if a.auth_type == conf::AuthType::Pass => {
-            let mut b = [0u8; 8];
-            for (d, s) in b.iter_mut().zip(a.auth_pass.bytes()) {
-                *d = s;
-            }
-            VrrpAuth::Pass(b)
-        }
-        Some(_) => VrrpAuth::Ah,
-        None => VrrpAuth::None,
-    };
-    let garp_master = GarpPlan {
-        repeat: i.garp_master_repeat.unwrap_or(g.vrrp_garp_master_repeat),
-        delay: i.garp_master_delay.unwrap_or(g.vrrp_garp_master_delay),
-    };
-    Params {
-        name: i.name.clone(),
-        vrid: i.virtual_router_id,
-        version,
-        priority: i.priority,
-        advert_int,
-        want_master: i.state == conf::VrrpState::Master,
-        nopreempt: i.nopreempt,
-        preempt_delay: i.preempt_delay,
-        auth,
-        vips: i
-            .virtual_ipaddress
-            .iter()
-            .filter_map(|e| match e.address {
-                std::net::IpAddr::V4(a) => Some(a),
-                std::net::IpAddr::V6(_) => None,
-            })
-            .collect(),
-        lower_prio_no_advert: i.lower_prio_no_advert.unwrap_or(false),
-        higher_prio_send_advert: i.higher_prio_send_advert.unwrap_or(false),
-        skip_check_adv_addr: i.skip_check_adv_addr,
-        garp_master,
-        garp_lower: GarpPlan {
-            repeat: i.garp_lower_prio_repeat.unwrap_or(garp_master.repeat),
-            delay: i.garp_lower_prio_delay.unwrap_or(garp_master.delay),
-        },
-        down_timer_adverts: 3,
-    }
-}
-
 impl World {
     /// A keepalived log line on `h` from the VRRP (`vrrp = true`) or checker process.
     pub(crate) fn ka_log(&mut self, h: HostId, vrrp: bool, text: &str) {
@@ -133,6 +77,15 @@ impl World {
         } else {
             "Keepalived_healthcheckers"
         };
+        self.ka_log_as(h, who, text);
+    }
+
+    /// A log line of keepalived's parent process.
+    fn ka_log_main(&mut self, h: HostId, text: &str) {
+        self.ka_log_as(h, "Keepalived", text);
+    }
+
+    fn ka_log_as(&mut self, h: HostId, who: &str, text: &str) {
         self.tr(
             h,
             false,
@@ -165,9 +118,8 @@ impl World {
             return CmdOutput::ok();
         }
         let Some(parsed) = read_conf(self, h, file) else {
-            self.ka_log(
+            self.ka_log_main(
                 h,
-                false,
                 &format!("Configuration file '{file}' is not a regular file or does not exist"),
             );
             return CmdOutput::fail(
@@ -175,11 +127,11 @@ impl World {
                 "Job for keepalived.service failed because the control process exited with error code.\nSee \"systemctl status keepalived.service\" and \"journalctl -xe\" for details.",
             );
         };
-        self.ka_log(h, false, &format!("Starting {VERSION}"));
-        self.ka_log(h, false, &format!("Opening file '{file}'."));
+        self.ka_log_main(h, &format!("Starting {VERSION}"));
+        self.ka_log_main(h, &format!("Opening file '{file}'."));
         for d in &parsed.diagnostics {
             let line = d.to_string().replace('\n', " ");
-            self.ka_log(h, false, &line);
+            self.ka_log_main(h, &line);
         }
         let cfg = parsed.config;
         let name = self.hosts[h].name.clone();
@@ -247,7 +199,7 @@ impl World {
                     std::net::IpAddr::V6(_) => None,
                 })
                 .collect();
-            let vrrp = Vrrp::new(instance_params(&cfg, i), primary);
+            let vrrp = Vrrp::new(daemon::vrrp_params(&cfg, i), primary);
             d.instances.push(Instance { vrrp, iface, vips });
         }
         let n_inst = d.instances.len();
@@ -282,7 +234,7 @@ impl World {
         if self.hosts[h].keepalived.running.is_none() {
             return;
         }
-        self.ka_log(h, false, "Stopping");
+        self.ka_log_main(h, "Stopping");
         self.checks_abort(h);
         let n = self.hosts[h]
             .keepalived
@@ -304,7 +256,7 @@ impl World {
         for l in log {
             self.ka_log(h, false, &l);
         }
-        self.ka_log(h, false, &format!("Stopped {VERSION}"));
+        self.ka_log_main(h, &format!("Stopped {VERSION}"));
     }
 
     pub(crate) fn inst_mut(&mut self, h: HostId, k: usize) -> Option<&mut Instance> {
