@@ -2,5 +2,6 @@
 
 mod determinism;
 mod invalid;
+mod keepalived;
 mod lvs;
 mod scenarios;
