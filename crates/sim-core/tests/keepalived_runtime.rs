@@ -346,6 +346,88 @@ fn link_down_is_fault_and_link_up_is_backup_again() {
     assert_eq!((lab.state(a), lab.state(b)), (State::Master, State::Backup));
 }
 
+fn last_rx_from(lab: &Lab, host: &str, prio: u8) -> u64 {
+    lab.w
+        .trace
+        .records
+        .iter()
+        .filter(|r| &*r.host == host)
+        .filter_map(|r| match &r.kind {
+            TraceKind::Rx { frame, .. } => match frame.ipv4().map(|p| &p.payload) {
+                Some(IpPayload::Vrrp(v)) if v.priority == prio => Some(r.t.0),
+                _ => None,
+            },
+            _ => None,
+        })
+        .next_back()
+        .unwrap()
+}
+
+#[test]
+fn v3_backup_learns_the_masters_interval() {
+    let mut lab = Lab::new(TraceLevel::Full);
+    let a = lab.host("lvs-a", 10);
+    let b = lab.host("lvs-b", 20);
+    let v3 = |c: String| c.replace("advert_int 1", "advert_int 0.5\n  version 3");
+    lab.conf(a, &v3(vrrp_conf("MASTER", 200, "")));
+    lab.conf(b, &vrrp_conf("BACKUP", 100, "  version 3"));
+    lab.sh(a, "systemctl start keepalived");
+    lab.sh(b, "systemctl start keepalived");
+    lab.at(10 * S, a, "poweroff");
+    lab.run_to(20 * S);
+    // b's own advert_int is 1 s but it runs on the master's 0.5 s:
+    // 3 × 0.5 s + (256 − 100) × 0.5 s / 256 = 1.8046875 s.
+    let last = last_rx_from(&lab, "lvs-b", 200);
+    assert_eq!(lab.entered(b, State::Master), vec![last + 1_804_687_000]);
+    assert!(
+        lab.w
+            .trace
+            .to_text()
+            .contains("VRRPv3, Advertisement, vrid 51, prio 200")
+    );
+}
+
+#[test]
+fn v2_interval_mismatch_drops_adverts() {
+    let (mut lab, a, b) = two_directors(
+        &vrrp_conf("MASTER", 200, ""),
+        &vrrp_conf("BACKUP", 100, "").replace("advert_int 1", "advert_int 2"),
+    );
+    lab.sh(a, "systemctl start keepalived");
+    lab.sh(b, "systemctl start keepalived");
+    lab.run_to(10 * S);
+    assert_eq!((lab.state(a), lab.state(b)), (State::Master, State::Master));
+    assert!(
+        !lab.log_time("lvs-b", "advertisement interval mismatch")
+            .is_empty()
+    );
+}
+
+#[test]
+fn unicast_peers_carry_the_adverts() {
+    let uni = |peer: &str| format!("  unicast_peer {{\n    {peer}\n  }}");
+    let (mut lab, a, b) = two_directors(
+        &vrrp_conf("MASTER", 200, &uni("10.0.0.20")),
+        &vrrp_conf("BACKUP", 100, &uni("10.0.0.10")),
+    );
+    lab.w.trace.level = TraceLevel::Full;
+    lab.sh(a, "systemctl start keepalived");
+    lab.sh(b, "systemctl start keepalived");
+    lab.at(10 * S, a, "systemctl stop keepalived");
+    lab.run_to(15 * S);
+    let t = lab.w.trace.to_text();
+    assert!(
+        t.contains("IP 10.0.0.10 > 10.0.0.20: VRRPv2"),
+        "unicast advert"
+    );
+    assert!(!t.contains("> 224.0.0.18"), "no multicast");
+    let got0 = lab.log_time("lvs-b", "Backup received priority 0 advertisement");
+    assert_eq!(
+        lab.entered(b, State::Master),
+        vec![got0[0] + skew_us(100) * 1000]
+    );
+}
+
 // ---------------------------------------------------------------- checkers
 
 fn lvs_conf(check: &str, vs_extra: &str, rs_extra: &str) -> String {

@@ -130,6 +130,8 @@ pub struct Instance {
     pub iface: usize,
     /// VIPs with prefix and the device/label they go on.
     pub vips: Vec<(Ipv4Addr, u8, String)>,
+    /// `unicast_peer` addresses (empty: multicast to 224.0.0.18).
+    pub peers: Vec<Ipv4Addr>,
 }
 
 /// A virtual server at run time.
@@ -586,4 +588,85 @@ pub fn stop_vs(rt: &VsRt, ipvs: &mut Ipvs) -> Vec<String> {
         }
     }
     log
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vs(quorum: u32, hysteresis: u32, n: usize) -> (VsRt, Vec<CheckerRt>) {
+        let mut checkers = Vec::new();
+        let mut rs = Vec::new();
+        for i in 0..n {
+            let addr = Ipv4Addr::new(10, 0, 0, u8::try_from(i + 1).unwrap_or(1));
+            checkers.push(CheckerRt {
+                vs: 0,
+                rs: i,
+                kind: CheckerKind::Tcp,
+                timing: Timing {
+                    delay_loop: SimDuration::from_secs(1),
+                    connect_timeout: SimDuration::from_secs(1),
+                    retry: 0,
+                    delay_before_retry: SimDuration::from_secs(1),
+                },
+                warmup: SimDuration::ZERO,
+                st: CheckState::new(false),
+                epoch: 0,
+                pending: false,
+                target: (addr, 80),
+                urls: vec![],
+                url_idx: 0,
+                vhost: None,
+                misc: None,
+                misc_dynamic: false,
+                sock: None,
+            });
+            rs.push(RsRt {
+                name: format!("[{addr}]:tcp:80"),
+                spec: DestSpec::new(addr, 80, FwdMethod::Route),
+                checkers: vec![i],
+                inhibit: false,
+                dyn_weight: None,
+            });
+        }
+        let key = ServiceKey::Addr {
+            proto: Protocol::Tcp,
+            addr: Ipv4Addr::new(10, 0, 1, 1),
+            port: 80,
+        };
+        let v = VsRt {
+            name: key_name(&key),
+            specs: vec![ServiceSpec::new(key, "rr")],
+            rs,
+            quorum,
+            hysteresis,
+            quorum_up: true,
+            sorry: None,
+        };
+        (v, checkers)
+    }
+
+    #[test]
+    fn hysteresis_damps_quorum_flaps() {
+        // quorum 7, hysteresis 2, ten servers: lost below 5, regained at 9.
+        let (mut v, mut c) = vs(7, 2, 10);
+        let alive = |c: &mut [CheckerRt], n: usize| {
+            for (i, x) in c.iter_mut().enumerate() {
+                x.st.up = i < n;
+            }
+        };
+        for (n, up) in [
+            (6, true),
+            (5, true),
+            (4, false),
+            (7, false),
+            (8, false),
+            (9, true),
+            (5, true),
+        ] {
+            alive(&mut c, n);
+            v.update_quorum(&c);
+            assert_eq!(v.quorum_up, up, "with {n} alive");
+        }
+    }
 }

@@ -146,6 +146,7 @@ impl World {
             rng,
         };
         let mut log = Vec::new();
+        self.ipvs_sync_local(h);
         if cfg.global_defs.lvs_flush {
             self.hosts[h].ipvs.flush();
             log.push("Flushing LVS table (lvs_flush)".to_string());
@@ -180,7 +181,12 @@ impl World {
                 vlog.push(format!("({}) interface {ifname} doesn't exist", i.name));
                 continue;
             };
-            let Some(primary) = host.ifaces[iface].addrs.first().map(|a| a.addr) else {
+            let src = i.unicast_src_ip.or(i.mcast_src_ip).and_then(|a| match a {
+                std::net::IpAddr::V4(x) => Some(x),
+                std::net::IpAddr::V6(_) => None,
+            });
+            let first = host.ifaces[iface].addrs.first().map(|a| a.addr);
+            let Some(primary) = src.or(first) else {
                 vlog.push(format!("({}) no IPv4 address on {ifname}", i.name));
                 continue;
             };
@@ -200,7 +206,20 @@ impl World {
                 })
                 .collect();
             let vrrp = Vrrp::new(daemon::vrrp_params(&cfg, i), primary);
-            d.instances.push(Instance { vrrp, iface, vips });
+            let peers = i
+                .unicast_peer
+                .iter()
+                .filter_map(|a| match a {
+                    std::net::IpAddr::V4(x) => Some(*x),
+                    std::net::IpAddr::V6(_) => None,
+                })
+                .collect();
+            d.instances.push(Instance {
+                vrrp,
+                iface,
+                vips,
+                peers,
+            });
         }
         let n_inst = d.instances.len();
         let n_check = d.checkers.len();
@@ -350,19 +369,31 @@ impl World {
         }
     }
 
-    /// Sends an advert of instance `k` with `prio` to 224.0.0.18 (TTL 255).
+    /// Sends an advert of instance `k` with `prio`: to 224.0.0.18 out of
+    /// its interface (TTL 255), or to each `unicast_peer` through the
+    /// routing table.
     fn vrrp_send(&mut self, h: HostId, k: usize, prio: u8) {
         let Some(inst) = self.inst_mut(h, k) else {
             return;
         };
         let adv: VrrpAdvert = inst.vrrp.advert(prio);
-        let (iface, src) = (inst.iface, inst.vrrp.primary);
+        let (iface, src, peers) = (inst.iface, inst.vrrp.primary, inst.peers.clone());
         if !self.hosts[h].ifaces[iface].up {
             return;
         }
-        let mut p = Ipv4Packet::new(src, VRRP_GROUP, IpPayload::Vrrp(adv));
-        p.ttl = 255;
-        p.tos = 0xc0;
+        let make = |dst: Ipv4Addr| {
+            let mut p = Ipv4Packet::new(src, dst, IpPayload::Vrrp(adv.clone()));
+            p.ttl = 255;
+            p.tos = 0xc0;
+            p
+        };
+        if !peers.is_empty() {
+            for peer in peers {
+                self.ip_output(h, make(peer));
+            }
+            return;
+        }
+        let mut p = make(VRRP_GROUP);
         p.id = self.hosts[h].next_ip_id();
         let mut mark = 0;
         match self.nf_hook(h, Hook::Output, &p, None, Some(iface), &mut mark) {

@@ -213,6 +213,7 @@ impl World {
 
     /// Ends an attempt: timing rules, logs, IPVS changes, next attempt.
     fn check_finish(&mut self, h: HostId, c: usize, ok: bool, why: &str) {
+        self.ipvs_sync_local(h);
         let host = &mut self.hosts[h];
         let Some(d) = host.keepalived.running.as_mut() else {
             return;
