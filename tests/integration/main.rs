@@ -4,4 +4,5 @@ mod determinism;
 mod invalid;
 mod keepalived;
 mod lvs;
+mod parsers;
 mod scenarios;

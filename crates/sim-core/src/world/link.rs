@@ -14,6 +14,8 @@ use crate::time::{NS_PER_S, SimDuration};
 use crate::trace::TraceKind;
 
 /// `retrans_time_ms` default.
+/// `net.ipv4.neigh.*.locktime`: the ARP table default, `1 * HZ` = 1 s.
+const ARP_LOCKTIME: SimDuration = SimDuration::from_secs(1);
 const RETRANS: SimDuration = SimDuration::from_secs(1);
 /// `delay_first_probe_time` default.
 const DELAY_PROBE: SimDuration = SimDuration::from_secs(5);
@@ -109,8 +111,26 @@ impl World {
         let mut note = None;
         let for_us = a.op == ArpOp::Request && host.is_local(a.tpa);
         if let Some(e) = host.neigh.get_mut(iface, a.spa) {
-            if e.state != NudState::Permanent {
-                let changed = e.mac != Some(a.sha);
+            let changed = e.mac != Some(a.sha);
+            // arp_process: "if several different ARP replies follow back-to-back,
+            // use the FIRST one": no override within locktime (1 s) unless the
+            // packet is a gratuitous ARP or a request for one of our addresses.
+            let valid =
+                e.mac.is_some() && !matches!(e.state, NudState::Incomplete | NudState::Failed);
+            let locked =
+                valid && changed && !for_us && !a.is_gratuitous() && now < e.updated + ARP_LOCKTIME;
+            if locked {
+                note = Some(format!(
+                    "{} is-at {} ignored: the entry got {} less than locktime (1 s) ago; \
+                     Linux keeps the first answer",
+                    a.spa,
+                    a.sha,
+                    e.mac.map(|m| m.to_string()).unwrap_or_default()
+                ));
+            } else if e.state != NudState::Permanent {
+                if changed {
+                    e.updated = now;
+                }
                 let solicited = a.op == ArpOp::Reply
                     && matches!(
                         e.state,
@@ -146,6 +166,7 @@ impl World {
             // A request for one of our addresses creates a STALE entry for the sender.
             let e = host.neigh.incomplete(iface, a.spa);
             e.mac = Some(a.sha);
+            e.updated = now;
             e.state = NudState::Stale;
             note = Some(format!(
                 "{} dev {dev} lladdr {} STALE (learned from its request)",
