@@ -70,6 +70,16 @@ fn the_vip_moves_to_the_backup_and_back() {
     }
     at(&mut sc, 20_000);
     assert!(!holds_vip(&mut sc, "lvs-master") && holds_vip(&mut sc, "lvs-backup"));
+    let view: Vec<String> = sc
+        .world
+        .vrrp_view()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        view,
+        ["lvs-backup VI_1 MASTER prio 100 VIPs 192.168.59.135"]
+    );
     // Stopped keepalived removed its virtual servers on lvs-master.
     assert!(!sh(&mut sc, "lvs-master", "ipvsadm -Ln").contains("192.168.59.135"));
     // The client's ARP entry for the VIP follows the backup's GARPs.

@@ -8,8 +8,44 @@
 //! * [`daemon`] is the process on a host: instances, virtual servers, checkers,
 //!   and how checker results change the IPVS table.
 //!
+//! * [`report`] says what keepalived would configure from a file (golden corpus results).
+//!
 //! The glue with the host stack (packets, timers, shell commands) is
-//! `world/keepalived.rs`.
+//! `world/keepalived.rs`; `World::keepalived_summary` is the part of
+//! `lvslab run`'s summary that lists VRRP transitions, VIP moves, GARPs and
+//! real servers going down/up, and `World::vrrp_view` the current states.
+//!
+//! # What is modelled
+//!
+//! `systemctl start|stop|restart|reload|status keepalived`, `keepalived [-f FILE] [-t] [-v]`;
+//! VRRP v2/v3 adverts as real packets (224.0.0.18, protocol 112, TTL 255, or
+//! `unicast_peer`), INIT/BACKUP/MASTER/FAULT with keepalived's timers, skew,
+//! master-down interval (v3 learns the master's interval), priority 0 and 255,
+//! preempt / `nopreempt` / `preempt_delay`, PASS/AH authentication, the
+//! equal-priority address tie-break, advert checks (TTL, version, auth, v2
+//! interval, VIP list); VIPs added/removed as `ip a` shows them; GARP bursts on
+//! becoming MASTER and again after `garp_master_delay`, and on lower-priority
+//! adverts; FAULT on `ip link set DEV down`; power-off without goodbye. The
+//! IPVS table is built from `virtual_server` (address, fwmark, group) at start
+//! and removed at stop; TCP_CHECK, HTTP_GET (status code, MD5 digest) and
+//! MISC_CHECK with delay_loop, connect_timeout, retry, delay_before_retry,
+//! warmup, alpha; inhibit_on_failure, quorum, hysteresis, sorry_server.
+//!
+//! # Simplifications (named)
+//!
+//! * Tracking (`track_script`, `track_interface`, `track_file`, `track_process`) is not
+//!   run: the effective priority is the configured one. `vrrp_sync_group`s do not move
+//!   their instances together. `use_vmac` is ignored (the real MAC is used, as without it).
+//! * `vrrp_strict` installs no firewall rules (no `no_accept`); notify scripts
+//!   (`notify_master`, `quorum_up`, …) are not run; `garp_master_refresh` and
+//!   `vrrp_garp_interval` are ignored (each burst goes out at once).
+//! * SSL_GET is checked as HTTP_GET without TLS; SMTP/UDP/DNS/PING/FILE/BFD checks are
+//!   not run (treated as always up, and the trace says so). A MISC_CHECK script is not
+//!   executed: its outcome is the last `exit N` of the script file on the director
+//!   (written with `cat > … <<EOF` or `echo`), 0 without one, 127 if missing; it takes
+//!   no time.
+//! * `reload` is a restart (VRRP state is not kept). IPv6 instances and virtual servers
+//!   are not modelled. `lvs_sync_daemon` does not sync connections.
 
 pub mod check;
 pub mod conf;

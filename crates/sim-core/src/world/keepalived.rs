@@ -635,3 +635,54 @@ impl World {
         s
     }
 }
+
+/// One VRRP instance as it stands now (for views and front ends).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VrrpView {
+    /// Host name.
+    pub host: String,
+    /// Instance name.
+    pub instance: String,
+    /// State.
+    pub state: State,
+    /// Effective priority.
+    pub priority: u8,
+    /// The VIPs (held when MASTER).
+    pub vips: Vec<Ipv4Addr>,
+}
+
+impl std::fmt::Display for VrrpView {
+    /// `lvs-master VI_1 MASTER prio 200 VIPs 192.168.59.135`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let vips: Vec<String> = self.vips.iter().map(ToString::to_string).collect();
+        write!(
+            f,
+            "{} {} {} prio {} VIPs {}",
+            self.host,
+            self.instance,
+            self.state.name(),
+            self.priority,
+            vips.join(",")
+        )
+    }
+}
+
+impl World {
+    /// Every running VRRP instance, host by host.
+    #[must_use]
+    pub fn vrrp_view(&self) -> Vec<VrrpView> {
+        self.hosts
+            .iter()
+            .filter_map(|h| h.keepalived.running.as_ref().map(|d| (h, d)))
+            .flat_map(|(h, d)| {
+                d.instances.iter().map(move |i| VrrpView {
+                    host: h.name.clone(),
+                    instance: i.vrrp.p.name.clone(),
+                    state: i.vrrp.state,
+                    priority: i.vrrp.p.priority,
+                    vips: i.vrrp.p.vips.clone(),
+                })
+            })
+            .collect()
+    }
+}
