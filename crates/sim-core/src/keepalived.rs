@@ -37,8 +37,8 @@
 //!   run: the effective priority is the configured one. `vrrp_sync_group`s do not move
 //!   their instances together. `use_vmac` is ignored (the real MAC is used, as without it).
 //! * `vrrp_strict` installs no firewall rules (no `no_accept`); notify scripts
-//!   (`notify_master`, `quorum_up`, …) are not run; `garp_master_refresh` and
-//!   `vrrp_garp_interval` are ignored (each burst goes out at once).
+//!   (`notify_master`, `quorum_up`, …) are not run; `vrrp_garp_interval` is
+//!   ignored (each burst goes out at once).
 //! * SSL_GET is checked as HTTP_GET without TLS; SMTP/UDP/DNS/PING/FILE/BFD checks are
 //!   not run (treated as always up, and the trace says so). A MISC_CHECK script is not
 //!   executed: its outcome is the last `exit N` of the script file on the director
@@ -72,6 +72,13 @@ pub enum Timer {
         inst: usize,
         /// GARPs per VIP.
         n: u32,
+    },
+    /// `garp_master_refresh`: periodic GARPs while MASTER.
+    GarpRefresh {
+        /// Instance index.
+        inst: usize,
+        /// The MASTER term it belongs to.
+        term: u64,
     },
     /// A checker's next attempt.
     Check {

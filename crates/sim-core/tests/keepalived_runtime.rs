@@ -428,6 +428,24 @@ fn unicast_peers_carry_the_adverts() {
     );
 }
 
+#[test]
+fn garp_schedule_on_becoming_master_and_refresh() {
+    let (mut lab, a, _) = two_directors(
+        &vrrp_conf("MASTER", 200, "  garp_master_refresh 2"),
+        &vrrp_conf("BACKUP", 100, ""),
+    );
+    lab.sh(a, "systemctl start keepalived");
+    lab.run_to(10 * S);
+    let t = lab.log_time("lvs-a", "Sending gratuitous ARP on eth0 for 10.0.0.100");
+    let m = down_us(200) * 1000;
+    // 5 at once, 1 every 2 s (refresh), 5 more after garp_master_delay 5 s.
+    let mut want = vec![m; 5];
+    want.extend([m + 2 * S, m + 4 * S]);
+    want.extend([m + 5 * S; 5]);
+    want.push(m + 6 * S);
+    assert_eq!(t, want);
+}
+
 // ---------------------------------------------------------------- checkers
 
 fn lvs_conf(check: &str, vs_extra: &str, rs_extra: &str) -> String {

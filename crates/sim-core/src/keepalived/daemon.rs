@@ -75,6 +75,11 @@ pub fn vrrp_params(cfg: &KeepalivedConfig, i: &VrrpInstance) -> Params {
             delay: i.garp_lower_prio_delay.unwrap_or(garp_master.delay),
         },
         down_timer_adverts: 3,
+        garp_refresh: (
+            i.garp_master_refresh.unwrap_or(g.vrrp_garp_master_refresh),
+            i.garp_master_refresh_repeat
+                .unwrap_or(g.vrrp_garp_master_refresh_repeat),
+        ),
     }
 }
 
@@ -132,6 +137,8 @@ pub struct Instance {
     pub vips: Vec<(Ipv4Addr, u8, String)>,
     /// `unicast_peer` addresses (empty: multicast to 224.0.0.18).
     pub peers: Vec<Ipv4Addr>,
+    /// Counts entries into MASTER (a refresh timer of an older term is stale).
+    pub master_term: u64,
 }
 
 /// A virtual server at run time.

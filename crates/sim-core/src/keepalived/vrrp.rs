@@ -95,6 +95,8 @@ pub struct Params {
     pub garp_lower: GarpPlan,
     /// `down_timer_adverts` (3).
     pub down_timer_adverts: u32,
+    /// `garp_master_refresh` period while MASTER (zero: off) and its repeat count.
+    pub garp_refresh: (SimDuration, u32),
 }
 
 /// An effect the world carries out.
@@ -519,6 +521,7 @@ mod tests {
                 delay: SimDuration::from_secs(5),
             },
             down_timer_adverts: 3,
+            garp_refresh: (SimDuration::ZERO, 1),
         }
     }
 

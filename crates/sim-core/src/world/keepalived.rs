@@ -219,6 +219,7 @@ impl World {
                 iface,
                 vips,
                 peers,
+                master_term: 0,
             });
         }
         let n_inst = d.instances.len();
@@ -331,6 +332,9 @@ impl World {
                 }
                 Out::Arm { at, epoch } => self.ka_push(h, at, Timer::Vrrp { inst: k, epoch }),
                 Out::Transition { from, to, why } => {
+                    if to == State::Master {
+                        self.schedule_garp_refresh(h, k);
+                    }
                     let t = self.now;
                     self.hosts[h].keepalived.transitions.push(Transition {
                         t,
@@ -342,6 +346,27 @@ impl World {
                 }
                 Out::Log(text) => self.ka_log(h, true, &format!("({name}) {text}")),
             }
+        }
+    }
+
+    /// A new MASTER term: arm `garp_master_refresh` if configured.
+    fn schedule_garp_refresh(&mut self, h: HostId, k: usize) {
+        let Some(inst) = self.inst_mut(h, k) else {
+            return;
+        };
+        inst.master_term += 1;
+        let term = inst.master_term;
+        self.schedule_garp_refresh_term(h, k, term);
+    }
+
+    fn schedule_garp_refresh_term(&mut self, h: HostId, k: usize, term: u64) {
+        let Some(inst) = self.inst_mut(h, k) else {
+            return;
+        };
+        let period = inst.vrrp.p.garp_refresh.0;
+        if period != SimDuration::ZERO {
+            let at = self.now + period;
+            self.ka_push(h, at, Timer::GarpRefresh { inst: k, term });
         }
     }
 
@@ -460,6 +485,18 @@ impl World {
                     .is_some_and(|i| i.vrrp.state == State::Master)
                 {
                     self.garp_burst(h, inst, n);
+                }
+            }
+            Timer::GarpRefresh { inst, term } => {
+                let current = self
+                    .inst_mut(h, inst)
+                    .is_some_and(|i| i.vrrp.state == State::Master && i.master_term == term);
+                if current {
+                    let n = self
+                        .inst_mut(h, inst)
+                        .map_or(1, |i| i.vrrp.p.garp_refresh.1);
+                    self.garp_burst(h, inst, n);
+                    self.schedule_garp_refresh_term(h, inst, term);
                 }
             }
             Timer::Check { checker } => self.check_attempt(h, checker),
