@@ -446,6 +446,36 @@ fn garp_schedule_on_becoming_master_and_refresh() {
     assert_eq!(t, want);
 }
 
+#[test]
+fn track_interface_weight_lowers_priority_and_weight_zero_faults() {
+    let track = |w: &str| format!("  track_interface {{\n    eth1{w}\n  }}");
+    for (weight, a_state) in [(" weight -150", State::Backup), ("", State::Fault)] {
+        let (mut lab, a, b) = two_directors(
+            &vrrp_conf("MASTER", 200, &track(weight)),
+            &vrrp_conf("BACKUP", 100, ""),
+        );
+        lab.w
+            .add_nic(a, "eth1", MacAddr([0x52, 0x54, 0, 0, 1, 10]), 0);
+        lab.sh(a, "systemctl start keepalived");
+        lab.sh(b, "systemctl start keepalived");
+        lab.at(10 * S, a, "ip link set eth1 down");
+        lab.run_to(20 * S);
+        assert_eq!(
+            (lab.state(a), lab.state(b)),
+            (a_state, State::Master),
+            "{weight}"
+        );
+        assert!(lab.has_vip(b, VIP) && !lab.has_vip(a, VIP));
+        lab.at(20 * S, a, "ip link set eth1 up");
+        lab.run_to(30 * S);
+        assert_eq!(
+            (lab.state(a), lab.state(b)),
+            (State::Master, State::Backup),
+            "{weight}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------- checkers
 
 fn lvs_conf(check: &str, vs_extra: &str, rs_extra: &str) -> String {

@@ -139,6 +139,35 @@ pub struct Instance {
     pub peers: Vec<Ipv4Addr>,
     /// Counts entries into MASTER (a refresh timer of an older term is stale).
     pub master_term: u64,
+    /// `track_interface` entries: interface index and weight (None/0: FAULT when down).
+    pub tracked: Vec<(usize, Option<i32>)>,
+    /// The configured priority (before tracking weights).
+    pub base_priority: u8,
+}
+
+impl Instance {
+    /// FAULT (own or a weight-0 tracked interface down) and the effective
+    /// priority (base ± tracking weights, clamped to 1…254; 255 stays 255),
+    /// given which interfaces are up.
+    #[must_use]
+    pub fn tracking(&self, up: impl Fn(usize) -> bool) -> (bool, u8) {
+        let mut fault = !up(self.iface);
+        let mut prio = i32::from(self.base_priority);
+        for (i, w) in &self.tracked {
+            match w {
+                None | Some(0) => fault |= !up(*i),
+                Some(w) if *w > 0 && up(*i) => prio += w,
+                Some(w) if *w < 0 && !up(*i) => prio += w,
+                Some(_) => {}
+            }
+        }
+        let prio = if self.base_priority == 255 {
+            255
+        } else {
+            u8::try_from(prio.clamp(1, 254)).unwrap_or(1)
+        };
+        (fault, prio)
+    }
 }
 
 /// A virtual server at run time.

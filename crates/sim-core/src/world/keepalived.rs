@@ -214,12 +214,32 @@ impl World {
                     std::net::IpAddr::V6(_) => None,
                 })
                 .collect();
+            let mut tracked = Vec::new();
+            for t in &i.tracking {
+                if t.kind != conf::TrackKind::Interface {
+                    vlog.push(format!(
+                        "({}) tracking {} is not run in the lab (priority unchanged)",
+                        i.name, t.name
+                    ));
+                    continue;
+                }
+                match host.iface_by_name(&t.name) {
+                    Some(x) => tracked.push((x, t.weight)),
+                    None => vlog.push(format!(
+                        "({}) tracked interface {} doesn't exist",
+                        i.name, t.name
+                    )),
+                }
+            }
+            let base_priority = vrrp.p.priority;
             d.instances.push(Instance {
                 vrrp,
                 iface,
                 vips,
                 peers,
                 master_term: 0,
+                tracked,
+                base_priority,
             });
         }
         let n_inst = d.instances.len();
@@ -229,19 +249,14 @@ impl World {
             self.ka_log(h, true, &l);
         }
         for k in 0..n_inst {
+            self.retrack(h, k);
             let now = self.now;
             let Some(inst) = self.inst_mut(h, k) else {
                 continue;
             };
             let outs = inst.vrrp.start(now);
             self.apply(h, k, outs);
-            let up = self.inst_mut(h, k).map(|i| i.iface);
-            if let Some(iface) = up
-                && !self.hosts[h].ifaces[iface].up
-            {
-                let outs = self.inst_mut(h, k).map(|i| i.vrrp.link_down());
-                self.apply(h, k, outs.unwrap_or_default());
-            }
+            self.retrack(h, k);
         }
         for c in 0..n_check {
             self.check_schedule_first(h, c);
@@ -512,26 +527,51 @@ impl World {
             .running
             .as_ref()
             .map_or(0, |d| d.instances.len());
-        let now = self.now;
+        let dev = self.hosts[h].ifaces[iface].name.clone();
         for k in 0..n {
-            let outs = match self.inst_mut(h, k) {
-                Some(i) if i.iface == iface => {
-                    if up {
-                        i.vrrp.link_up(now)
-                    } else {
-                        i.vrrp.link_down()
-                    }
-                }
-                _ => continue,
-            };
-            let dev = self.hosts[h].ifaces[iface].name.clone();
-            self.ka_log(
-                h,
-                true,
-                &format!("Netlink reports {dev} {}", if up { "up" } else { "down" }),
-            );
-            self.apply(h, k, outs);
+            let concerned = self
+                .inst_mut(h, k)
+                .is_some_and(|i| i.iface == iface || i.tracked.iter().any(|t| t.0 == iface));
+            if concerned {
+                let st = if up { "up" } else { "down" };
+                self.ka_log(h, true, &format!("Netlink reports {dev} {st}"));
+                self.retrack(h, k);
+            }
         }
+    }
+
+    /// Re-evaluates instance `k`'s interfaces: FAULT or not, effective priority.
+    fn retrack(&mut self, h: HostId, k: usize) {
+        let host = &self.hosts[h];
+        let Some(inst) = host
+            .keepalived
+            .running
+            .as_ref()
+            .and_then(|d| d.instances.get(k))
+        else {
+            return;
+        };
+        let (fault, prio) = inst.tracking(|i| host.ifaces[i].up);
+        let now = self.now;
+        let Some(inst) = self.inst_mut(h, k) else {
+            return;
+        };
+        let old = inst.vrrp.p.priority;
+        inst.vrrp.p.priority = prio;
+        let state = inst.vrrp.state;
+        let outs = if fault && !matches!(state, State::Fault | State::Init) {
+            inst.vrrp.link_down()
+        } else if !fault && state == State::Fault {
+            inst.vrrp.link_up(now)
+        } else {
+            Vec::new()
+        };
+        let name = inst.vrrp.p.name.clone();
+        if old != prio {
+            let text = format!("({name}) Changing effective priority from {old} to {prio}");
+            self.ka_log(h, true, &text);
+        }
+        self.apply(h, k, outs);
     }
 
     /// The host lost power: keepalived dies without a word.
