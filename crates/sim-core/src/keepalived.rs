@@ -25,7 +25,8 @@
 //! equal-priority address tie-break, advert checks (TTL, version, auth, v2
 //! interval, VIP list); VIPs added/removed as `ip a` shows them; GARP bursts on
 //! becoming MASTER and again after `garp_master_delay`, and on lower-priority
-//! adverts; FAULT on `ip link set DEV down` (own or tracked interface); power-off without goodbye. The
+//! adverts; FAULT on `ip link set DEV down` (own or tracked interface);
+//! `vrrp_sync_group` members follow each other to MASTER, BACKUP and FAULT; power-off without goodbye. The
 //! IPVS table is built from `virtual_server` (address, fwmark, group) at start
 //! and removed at stop; TCP_CHECK, HTTP_GET (status code, MD5 digest) and
 //! MISC_CHECK with delay_loop, connect_timeout, retry, delay_before_retry,
@@ -35,8 +36,7 @@
 //!
 //! * `track_interface` is followed (weight 0: FAULT while down; ±weight: priority), but
 //!   `track_script`, `track_file`, `track_process` and `track_bfd` are not run (their
-//!   weights never apply). `vrrp_sync_group`s do not move
-//!   their instances together. `use_vmac` is ignored (the real MAC is used, as without it).
+//!   weights never apply). `use_vmac` is ignored (the real MAC is used, as without it).
 //! * `vrrp_strict` installs no firewall rules (no `no_accept`); notify scripts
 //!   (`notify_master`, `quorum_up`, …) are not run; `vrrp_garp_interval` is
 //!   ignored (each burst goes out at once).

@@ -476,6 +476,48 @@ fn track_interface_weight_lowers_priority_and_weight_zero_faults() {
     }
 }
 
+#[test]
+fn a_sync_group_moves_its_instances_together() {
+    let second = |state: &str, prio: u8| {
+        vrrp_conf(state, prio, "")
+            .replace("VI_1", "VI_2")
+            .replace("eth0", "eth1")
+            .replace("virtual_router_id 51", "virtual_router_id 52")
+            .replace("10.0.0.100", "10.0.1.100")
+    };
+    let group = "vrrp_sync_group VG_1 {\n  group {\n    VI_1\n    VI_2\n  }\n}\n";
+    for synced in [true, false] {
+        let g = if synced { group } else { "" };
+        let (mut lab, a, b) = two_directors(
+            &format!(
+                "{g}{}{}",
+                vrrp_conf("MASTER", 200, ""),
+                second("MASTER", 200)
+            ),
+            &format!(
+                "{g}{}{}",
+                vrrp_conf("BACKUP", 100, ""),
+                second("BACKUP", 100)
+            ),
+        );
+        let inner = lab
+            .w
+            .add_segment("inner", SimDuration::from_micros(100), 1_000_000_000);
+        for (h, last) in [(a, 10u8), (b, 20)] {
+            lab.w
+                .add_nic(h, "eth1", MacAddr([0x52, 0x54, 0, 0, 1, last]), inner);
+            lab.sh(h, &format!("ip addr add 10.0.1.{last}/24 dev eth1"));
+            lab.sh(h, "systemctl start keepalived");
+        }
+        lab.at(10 * S, a, "ip link set eth1 down");
+        lab.run_to(20 * S);
+        // VI_2 lost its link on a; with the group VI_1 follows it to FAULT.
+        let vi1_on_b = lab.has_vip(b, VIP);
+        assert_eq!(vi1_on_b, synced, "synced={synced}");
+        assert!(lab.has_vip(b, Ipv4Addr::new(10, 0, 1, 100)));
+    }
+}
+
 // ---------------------------------------------------------------- checkers
 
 fn lvs_conf(check: &str, vs_extra: &str, rs_extra: &str) -> String {

@@ -143,6 +143,8 @@ pub struct Instance {
     pub tracked: Vec<(usize, Option<i32>)>,
     /// The configured priority (before tracking weights).
     pub base_priority: u8,
+    /// Its `vrrp_sync_group`: name and the other members' indices.
+    pub sync: Option<(String, Vec<usize>)>,
 }
 
 impl Instance {
@@ -167,6 +169,21 @@ impl Instance {
             u8::try_from(prio.clamp(1, 254)).unwrap_or(1)
         };
         (fault, prio)
+    }
+}
+
+/// Fills each instance's [`Instance::sync`] from the `vrrp_sync_group`s.
+pub fn link_sync_groups(cfg: &KeepalivedConfig, instances: &mut [Instance]) {
+    for g in &cfg.vrrp_sync_groups {
+        let members: Vec<usize> = g
+            .group
+            .iter()
+            .filter_map(|n| instances.iter().position(|i| &i.vrrp.p.name == n))
+            .collect();
+        for &m in &members {
+            let others = members.iter().copied().filter(|o| *o != m).collect();
+            instances[m].sync = Some((g.name.clone(), others));
+        }
     }
 }
 

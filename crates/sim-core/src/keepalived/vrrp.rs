@@ -470,6 +470,28 @@ impl Vrrp {
         out
     }
 
+    /// Another member of this instance's `vrrp_sync_group` went to `to`:
+    /// follow it (keepalived moves a sync group's instances together).
+    pub fn follow(&mut self, now: SimTime, to: State, group: &str) -> Vec<Out> {
+        let mut out = Vec::new();
+        let why = format!("sync group {group} member went {}", to.name());
+        match (self.state, to) {
+            (State::Backup, State::Master) => self.become_master(now, &why, &mut out),
+            (State::Master, State::Backup) => {
+                self.goto(State::Backup, why, &mut out);
+                out.push(Out::Log("Entering BACKUP STATE".into()));
+                out.push(Out::Log("removing VIPs.".into()));
+                out.push(Out::DelVips);
+                let at = now + self.master_down();
+                out.push(self.arm(at));
+            }
+            (State::Backup | State::Master, State::Fault) => return self.link_down(),
+            (State::Fault, State::Backup) => return self.link_up(now),
+            _ => {}
+        }
+        out
+    }
+
     /// The interface came back: BACKUP again, as at start-up.
     pub fn link_up(&mut self, now: SimTime) -> Vec<Out> {
         if self.state != State::Fault {

@@ -240,8 +240,10 @@ impl World {
                 master_term: 0,
                 tracked,
                 base_priority,
+                sync: None,
             });
         }
+        daemon::link_sync_groups(&cfg, &mut d.instances);
         let n_inst = d.instances.len();
         let n_check = d.checkers.len();
         self.hosts[h].keepalived.running = Some(d);
@@ -358,9 +360,26 @@ impl World {
                         to,
                         why,
                     });
+                    self.sync_group_follow(h, k, to);
                 }
                 Out::Log(text) => self.ka_log(h, true, &format!("({name}) {text}")),
             }
+        }
+    }
+
+    /// The other members of instance `k`'s sync group follow it to `to`.
+    fn sync_group_follow(&mut self, h: HostId, k: usize, to: State) {
+        let Some((group, others)) = self.inst_mut(h, k).and_then(|i| i.sync.clone()) else {
+            return;
+        };
+        let now = self.now;
+        for o in others {
+            let outs = self
+                .inst_mut(h, o)
+                .filter(|i| i.vrrp.state != to)
+                .map(|i| i.vrrp.follow(now, to, &group))
+                .unwrap_or_default();
+            self.apply(h, o, outs);
         }
     }
 
