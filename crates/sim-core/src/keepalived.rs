@@ -25,9 +25,9 @@
 //! equal-priority address tie-break, advert checks (TTL, version, auth, v2
 //! interval, VIP list); VIPs added/removed as `ip a` shows them; GARP bursts on
 //! becoming MASTER and again after `garp_master_delay`, and on lower-priority
-//! adverts; FAULT on `ip link set DEV down` (own or tracked interface);
-//! `vrrp_sync_group` members follow each other to MASTER, BACKUP and FAULT; power-off without goodbye. The
-//! IPVS table is built from `virtual_server` (address, fwmark, group) at start
+//! adverts, and every `garp_master_refresh`; FAULT on `ip link set DEV down`
+//! (own or tracked interface); `vrrp_sync_group` members follow each other to
+//! MASTER, BACKUP and FAULT; power-off without goodbye. The IPVS table is built from `virtual_server` (address, fwmark, group) at start
 //! and removed at stop; TCP_CHECK, HTTP_GET (status code, MD5 digest) and
 //! MISC_CHECK with delay_loop, connect_timeout, retry, delay_before_retry,
 //! warmup, alpha; inhibit_on_failure, quorum, hysteresis, sorry_server.
