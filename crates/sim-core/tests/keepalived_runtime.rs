@@ -671,24 +671,37 @@ fn misc_check_uses_the_scripts_exit_status() {
 // ---------------------------------------------------------------- proptest
 
 proptest::proptest! {
-    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(16))]
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
     /// Once converged on a connected segment, exactly one node is MASTER and
-    /// it is the one with the highest (priority, address).
+    /// holds the VIP — whatever the priorities, preemption settings, start
+    /// times, and stops/restarts (or link flaps) before convergence.
     #[test]
     fn at_most_one_master_once_converged(
-        nodes in proptest::collection::vec((1u8..=254, 0u64..4000, proptest::bool::ANY), 2..=4)
+        nodes in proptest::collection::vec(
+            (1u8..=254, 0u64..4000, proptest::bool::ANY, proptest::option::of((4000u64..12000, 0u8..3))),
+            2..=4,
+        )
     ) {
         let mut lab = Lab::new(TraceLevel::Off);
         let mut hosts = Vec::new();
-        for (i, (prio, start_ms, nopreempt)) in nodes.iter().enumerate() {
+        for (i, (prio, start_ms, nopreempt, fault)) in nodes.iter().enumerate() {
             let last = u8::try_from(10 + i).unwrap();
             let h = lab.host(&format!("n{i}"), last);
             let np = if *nopreempt { "  nopreempt" } else { "" };
             lab.conf(h, &vrrp_conf("BACKUP", *prio, np));
             lab.at(start_ms * MS, h, "systemctl start keepalived");
+            if let Some((at_ms, kind)) = fault {
+                let (down, up) = match kind {
+                    0 => ("systemctl stop keepalived", "systemctl start keepalived"),
+                    1 => ("ip link set eth0 down", "ip link set eth0 up"),
+                    _ => ("systemctl restart keepalived", "systemctl status keepalived"),
+                };
+                lab.at(at_ms * MS, h, down);
+                lab.at(at_ms * MS + 2 * S, h, up);
+            }
             hosts.push(h);
         }
-        for t in [20u64, 25, 30] {
+        for t in [25u64, 30, 35] {
             lab.run_to(t * S);
             let masters: Vec<HostId> =
                 hosts.iter().copied().filter(|h| lab.state(*h) == State::Master).collect();
