@@ -7,14 +7,13 @@
 //! prefixed `Keepalived_vrrp:` or `Keepalived_healthcheckers:` as syslog
 //! shows them (without the pid).
 
-use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use super::{Event, World};
 use crate::host::netfilter::{Hook, Verdict};
 use crate::host::{HostId, IfAddr};
 use crate::keepalived::Timer;
-use crate::keepalived::conf::{self, ConfContext, ConfLoader};
+use crate::keepalived::conf;
 use crate::keepalived::daemon::{self, Daemon, Instance, Transition, VsRt};
 use crate::keepalived::vrrp::{Out, State, Vrrp};
 use crate::packet::{IpPayload, Ipv4Packet, VrrpAdvert};
@@ -23,51 +22,17 @@ use crate::time::SimDuration;
 use crate::trace::TraceKind;
 
 mod checks;
+mod cmd;
+mod view;
+
+pub use cmd::{keepalived_cmd, keepalived_systemctl, read_conf};
+pub use view::VrrpView;
 
 /// Where keepalived reads its configuration.
 pub const CONF: &str = "/etc/keepalived/keepalived.conf";
 /// The VRRP multicast group.
 pub const VRRP_GROUP: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
 const VERSION: &str = "Keepalived v2.2.8 (lab model)";
-
-/// The host's files as keepalived's `include` sees them.
-struct HostFiles<'a>(&'a BTreeMap<String, String>);
-
-impl ConfLoader for HostFiles<'_> {
-    fn load(&self, path: &str) -> Option<String> {
-        self.0.get(path).cloned()
-    }
-    fn glob(&self, pattern: &str) -> Vec<String> {
-        if !pattern.contains(['*', '?']) {
-            return vec![pattern.to_string()];
-        }
-        self.0
-            .keys()
-            .filter(|k| glob_match(pattern.as_bytes(), k.as_bytes()))
-            .cloned()
-            .collect()
-    }
-}
-
-/// Shell-style `*`/`?` matching (no `/` crossing is not enforced).
-fn glob_match(p: &[u8], s: &[u8]) -> bool {
-    match (p.first(), s.first()) {
-        (None, None) => true,
-        (Some(b'*'), _) => glob_match(&p[1..], s) || (!s.is_empty() && glob_match(p, &s[1..])),
-        (Some(b'?'), Some(_)) => glob_match(&p[1..], &s[1..]),
-        (Some(a), Some(b)) if a == b => glob_match(&p[1..], &s[1..]),
-        _ => false,
-    }
-}
-
-/// Reads keepalived.conf (`file`) from `h`'s files as keepalived on that host would.
-#[must_use]
-pub fn read_conf(w: &World, h: HostId, file: &str) -> Option<conf::Parsed> {
-    let host = &w.hosts[h];
-    let text = host.files.get(file)?;
-    let ctx = ConfContext::for_host(&host.hostname);
-    Some(conf::parse(text, file, &HostFiles(&host.files), &ctx))
-}
 
 impl World {
     /// A keepalived log line on `h` from the VRRP (`vrrp = true`) or checker process.
@@ -610,175 +575,5 @@ impl World {
                 });
             }
         }
-    }
-}
-
-/// `keepalived …` run by hand: `-t` tests the configuration, `-v` prints
-/// the version, anything else starts the daemon (as `systemctl start`).
-pub fn keepalived_cmd(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
-    let mut file = CONF.to_string();
-    let mut test = false;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match *a {
-            "-v" | "--version" => return CmdOutput::out(format!("{VERSION}\n")),
-            "-t" | "--config-test" => test = true,
-            "-f" | "--use-file" => {
-                if let Some(f) = it.next() {
-                    file = (*f).to_string();
-                }
-            }
-            s if s.starts_with("--use-file=") => file = s["--use-file=".len()..].to_string(),
-            _ => {}
-        }
-    }
-    if test {
-        let Some(p) = read_conf(w, h, &file) else {
-            return CmdOutput::fail(1, format!("Configuration file '{file}' does not exist"));
-        };
-        let text: String = p.diagnostics.iter().map(|d| format!("{d}\n")).collect();
-        return if p.has_errors() {
-            CmdOutput::fail(1, text)
-        } else {
-            CmdOutput {
-                stderr: text,
-                ..CmdOutput::ok()
-            }
-        };
-    }
-    w.keepalived_start(h, &file)
-}
-
-/// `systemctl VERB keepalived`.
-pub fn keepalived_systemctl(w: &mut World, h: HostId, verb: &str) -> CmdOutput {
-    match verb {
-        "start" => w.keepalived_start(h, CONF),
-        "stop" => {
-            w.keepalived_stop(h);
-            CmdOutput::ok()
-        }
-        "restart" => {
-            w.keepalived_stop(h);
-            w.keepalived_start(h, CONF)
-        }
-        "reload" => {
-            w.keepalived_stop(h);
-            let mut o = w.keepalived_start(h, CONF);
-            o.note = Some("reload is modelled as a restart (VRRP state is not kept)".into());
-            o
-        }
-        "enable" | "disable" => CmdOutput::noted("boot-time enablement has no effect in the lab"),
-        "status" | "is-active" => {
-            let active = w.hosts[h].keepalived.running.is_some();
-            let stdout = if verb == "is-active" {
-                format!("{}\n", if active { "active" } else { "inactive" })
-            } else {
-                format!(
-                    "● keepalived.service - LVS and VRRP High Availability Monitor\n   Active: {}\n",
-                    if active {
-                        "active (running)"
-                    } else {
-                        "inactive (dead)"
-                    }
-                )
-            };
-            CmdOutput {
-                stdout,
-                status: if active { 0 } else { 3 },
-                ..CmdOutput::ok()
-            }
-        }
-        other => CmdOutput::fail(1, format!("Unknown operation {other}.")),
-    }
-}
-
-impl World {
-    /// The keepalived part of `lvslab run`'s summary: every VRRP transition
-    /// with its time, the VIP moves and gratuitous ARPs, and the real
-    /// servers the checkers took out or put back. Empty when no host ran
-    /// keepalived.
-    #[must_use]
-    pub fn keepalived_summary(&self) -> String {
-        let mut rows: Vec<(crate::time::SimTime, usize, String)> = Vec::new();
-        for (h, host) in self.hosts.iter().enumerate() {
-            let k = &host.keepalived;
-            for t in &k.transitions {
-                rows.push((
-                    t.t,
-                    h,
-                    format!(
-                        "VRRP {} {} -> {} ({})",
-                        t.instance,
-                        t.from.name(),
-                        t.to.name(),
-                        t.why
-                    ),
-                ));
-            }
-            for (t, e) in &k.events {
-                rows.push((*t, h, e.clone()));
-            }
-        }
-        if rows.is_empty() {
-            return String::new();
-        }
-        rows.sort_by_key(|r| (r.0, r.1));
-        let mut s =
-            String::from("\nkeepalived (VRRP transitions, VIPs, gratuitous ARPs, real servers):\n");
-        for (t, h, text) in rows {
-            s.push_str(&format!("  t={t} {:<12} {text}\n", self.hosts[h].name));
-        }
-        s
-    }
-}
-
-/// One VRRP instance as it stands now (for views and front ends).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct VrrpView {
-    /// Host name.
-    pub host: String,
-    /// Instance name.
-    pub instance: String,
-    /// State.
-    pub state: State,
-    /// Effective priority.
-    pub priority: u8,
-    /// The VIPs (held when MASTER).
-    pub vips: Vec<Ipv4Addr>,
-}
-
-impl std::fmt::Display for VrrpView {
-    /// `lvs-master VI_1 MASTER prio 200 VIPs 192.168.59.135`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let vips: Vec<String> = self.vips.iter().map(ToString::to_string).collect();
-        write!(
-            f,
-            "{} {} {} prio {} VIPs {}",
-            self.host,
-            self.instance,
-            self.state.name(),
-            self.priority,
-            vips.join(",")
-        )
-    }
-}
-
-impl World {
-    /// Every running VRRP instance, host by host.
-    #[must_use]
-    pub fn vrrp_view(&self) -> Vec<VrrpView> {
-        self.hosts
-            .iter()
-            .filter_map(|h| h.keepalived.running.as_ref().map(|d| (h, d)))
-            .flat_map(|(h, d)| {
-                d.instances.iter().map(move |i| VrrpView {
-                    host: h.name.clone(),
-                    instance: i.vrrp.p.name.clone(),
-                    state: i.vrrp.state,
-                    priority: i.vrrp.p.priority,
-                    vips: i.vrrp.p.vips.clone(),
-                })
-            })
-            .collect()
     }
 }
