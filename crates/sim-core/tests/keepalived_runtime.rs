@@ -518,6 +518,33 @@ fn a_sync_group_moves_its_instances_together() {
     }
 }
 
+#[test]
+fn keepalived_commands() {
+    let (mut lab, a, b) = two_directors(
+        &vrrp_conf("MASTER", 200, ""),
+        "vrrp_instance VI_1 {\n  bogus_keyword 1\n",
+    );
+    let ok = shell::run_line(&mut lab.w, a, "keepalived -t").unwrap();
+    assert_eq!(ok.status, 0, "{}", ok.stderr);
+    let bad = shell::run_line(&mut lab.w, b, "keepalived -t").unwrap();
+    assert_eq!(bad.status, 1);
+    assert!(
+        bad.stderr.contains("/etc/keepalived/keepalived.conf:2:"),
+        "{}",
+        bad.stderr
+    );
+    let st = shell::run_line(&mut lab.w, a, "systemctl is-active keepalived").unwrap();
+    assert_eq!((st.stdout.as_str(), st.status), ("inactive\n", 3));
+    lab.sh(a, "systemctl start keepalived");
+    assert_eq!(lab.sh(a, "systemctl is-active keepalived"), "active\n");
+    assert!(lab.sh(a, "keepalived -v").starts_with("Keepalived v2"));
+    // restart: goodbye (priority 0) then BACKUP again, MASTER after 3.219 s.
+    lab.at(10 * S, a, "systemctl restart keepalived");
+    lab.run_to(20 * S);
+    let m = down_us(200) * 1000;
+    assert_eq!(lab.entered(a, State::Master), vec![m, 10 * S + m]);
+}
+
 // ---------------------------------------------------------------- checkers
 
 fn lvs_conf(check: &str, vs_extra: &str, rs_extra: &str) -> String {
