@@ -144,4 +144,8 @@ fn split_brain_shows_two_masters_until_adverts_flow_again() {
     assert_eq!(m.len(), 2);
     // Blocked at 10 s: the last advert heard was at 9.219 s (+ one hop).
     assert_eq!(m[1], (12828, "lvs-backup".to_string()));
+    assert_eq!(
+        sc.world.vip_holders(),
+        "  VIP 192.168.59.135 held by: lvs-master 3.219s–end, lvs-backup 12.828s–25.828s\n"
+    );
 }

@@ -211,6 +211,10 @@ fn poweroff_takeover_after_master_down_interval() {
         lab.entered(b, State::Master),
         vec![last_rx + down_us(100) * 1000]
     );
+    assert_eq!(
+        lab.w.vip_holders(),
+        "  VIP 10.0.0.100 held by: lvs-a 3.219s–10.000s, lvs-b 12.828s–end\n"
+    );
 }
 
 #[test]

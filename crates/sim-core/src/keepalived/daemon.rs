@@ -94,6 +94,8 @@ pub struct Keepalived {
     pub transitions: Vec<Transition>,
     /// Other notable events (GARPs, VIPs, real servers up/down), in time order.
     pub events: Vec<(SimTime, String)>,
+    /// VIPs added (`true`) or removed/lost with the host (`false`), in time order.
+    pub vip_log: Vec<(SimTime, Ipv4Addr, bool)>,
 }
 
 /// A VRRP state change, for `lvslab run`'s summary.

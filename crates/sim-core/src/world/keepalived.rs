@@ -290,6 +290,8 @@ impl World {
                             host_scope: false,
                         };
                         if self.addr_add(h, label, ifa).is_ok() {
+                            let t = self.now;
+                            self.hosts[h].keepalived.vip_log.push((t, *a, true));
                             self.ka_event(h, format!("{name}: VIP {a}/{prefix} added on {label}"));
                         }
                     }
@@ -298,6 +300,8 @@ impl World {
                     for (a, prefix, label) in &vips {
                         let dev = label.split(':').next().unwrap_or(label);
                         if self.addr_del(h, dev, *a, Some(*prefix)).is_ok() {
+                            let t = self.now;
+                            self.hosts[h].keepalived.vip_log.push((t, *a, false));
                             self.ka_event(
                                 h,
                                 format!("{name}: VIP {a}/{prefix} removed from {dev}"),
@@ -565,6 +569,11 @@ impl World {
         let Some(d) = k.running.take() else { return };
         k.generation += 1;
         for i in &d.instances {
+            if i.vrrp.state == State::Master {
+                for (a, _, _) in &i.vips {
+                    k.vip_log.push((t, *a, false));
+                }
+            }
             if i.vrrp.state != State::Init {
                 k.transitions.push(Transition {
                     t,

@@ -4,6 +4,7 @@
 use std::net::Ipv4Addr;
 
 use crate::keepalived::vrrp::State;
+use crate::time::SimTime;
 use crate::world::World;
 
 impl World {
@@ -13,7 +14,7 @@ impl World {
     /// keepalived.
     #[must_use]
     pub fn keepalived_summary(&self) -> String {
-        let mut rows: Vec<(crate::time::SimTime, usize, String)> = Vec::new();
+        let mut rows: Vec<(SimTime, usize, String)> = Vec::new();
         for (h, host) in self.hosts.iter().enumerate() {
             let k = &host.keepalived;
             for t in &k.transitions {
@@ -41,6 +42,44 @@ impl World {
             String::from("\nkeepalived (VRRP transitions, VIPs, gratuitous ARPs, real servers):\n");
         for (t, h, text) in rows {
             s.push_str(&format!("  t={t} {:<12} {text}\n", self.hosts[h].name));
+        }
+        s.push_str(&self.vip_holders());
+        s
+    }
+
+    /// Which host held each VIP when (from keepalived adding and removing it;
+    /// a powered-off host stops holding it).
+    #[must_use]
+    pub fn vip_holders(&self) -> String {
+        let mut log: Vec<(SimTime, Ipv4Addr, usize, bool)> = Vec::new();
+        for (h, host) in self.hosts.iter().enumerate() {
+            for (t, a, added) in &host.keepalived.vip_log {
+                log.push((*t, *a, h, *added));
+            }
+        }
+        log.sort_by_key(|e| (e.1, e.0, e.2));
+        let mut vips: Vec<Ipv4Addr> = log.iter().map(|e| e.1).collect();
+        vips.dedup();
+        let mut s = String::new();
+        for vip in vips {
+            let mut open: Vec<(usize, SimTime)> = Vec::new();
+            let mut spans: Vec<(SimTime, String)> = Vec::new();
+            let secs = |t: SimTime| format!("{:.3}s", t.as_secs_f64());
+            for (t, _, h, added) in log.iter().filter(|e| e.1 == vip) {
+                if *added {
+                    open.push((*h, *t));
+                } else if let Some(i) = open.iter().position(|o| o.0 == *h) {
+                    let (_, from) = open.remove(i);
+                    let name = &self.hosts[*h].name;
+                    spans.push((from, format!("{name} {}–{}", secs(from), secs(*t))));
+                }
+            }
+            for (h, from) in open {
+                spans.push((from, format!("{} {}–end", self.hosts[h].name, secs(from))));
+            }
+            spans.sort();
+            let spans: Vec<String> = spans.into_iter().map(|x| x.1).collect();
+            s.push_str(&format!("  VIP {vip} held by: {}\n", spans.join(", ")));
         }
         s
     }
