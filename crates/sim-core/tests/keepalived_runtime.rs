@@ -537,6 +537,23 @@ fn keepalived_commands() {
         "{}",
         bad.stderr
     );
+    // `-t` is strict about numbers: the tutorial's `retry 3` + U+3000 fails it
+    // (a running keepalived uses 3 and warns).
+    let tutorial = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scenarios/keepalived/tutorial-master.conf"
+    ))
+    .unwrap();
+    lab.w.hosts[b]
+        .files
+        .insert("/etc/keepalived/keepalived.conf".into(), tutorial);
+    let strict = shell::run_line(&mut lab.w, b, "keepalived -t").unwrap();
+    assert_eq!(strict.status, 1);
+    assert!(
+        strict.stderr.contains("error: WARNING - invalid number '3"),
+        "{}",
+        strict.stderr
+    );
     let st = shell::run_line(&mut lab.w, a, "systemctl is-active keepalived").unwrap();
     assert_eq!((st.stdout.as_str(), st.status), ("inactive\n", 3));
     lab.sh(a, "systemctl start keepalived");

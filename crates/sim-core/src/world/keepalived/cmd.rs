@@ -71,8 +71,23 @@ pub fn keepalived_cmd(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
         let Some(p) = read_conf(w, h, &file) else {
             return CmdOutput::fail(1, format!("Configuration file '{file}' does not exist"));
         };
-        let text: String = p.diagnostics.iter().map(|d| format!("{d}\n")).collect();
-        return if p.has_errors() {
+        // `keepalived -t` reads numbers strictly: what a running keepalived
+        // accepts with a warning (`3` followed by full-width spaces) is an
+        // error there (see `keepalived::conf`, "The full-width spaces").
+        let diags: Vec<conf::Diagnostic> = p
+            .diagnostics
+            .iter()
+            .cloned()
+            .map(|mut d| {
+                if d.message.starts_with("WARNING - invalid number") {
+                    d.severity = conf::Severity::Error;
+                }
+                d
+            })
+            .collect();
+        let text: String = diags.iter().map(|d| format!("{d}\n")).collect();
+        let failed = diags.iter().any(|d| d.severity == conf::Severity::Error);
+        return if failed {
             CmdOutput::fail(1, text)
         } else {
             CmdOutput {
