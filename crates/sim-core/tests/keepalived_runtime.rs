@@ -566,6 +566,23 @@ fn keepalived_commands() {
     assert_eq!(lab.entered(a, State::Master), vec![m, 10 * S + m]);
 }
 
+#[test]
+fn track_script_is_named_as_not_run_and_the_instance_still_runs() {
+    let script = "vrrp_script chk_httpd {\n  script \"/usr/bin/pgrep httpd\"\n  weight -50\n}\n";
+    let conf = format!(
+        "{script}{}",
+        vrrp_conf("MASTER", 200, "  track_script {\n    chk_httpd\n  }")
+    );
+    let (mut lab, a, _) = two_directors(&conf, &vrrp_conf("BACKUP", 100, ""));
+    lab.sh(a, "systemctl start keepalived");
+    lab.run_to(5 * S);
+    assert_eq!(lab.state(a), State::Master);
+    assert!(
+        !lab.log_time("lvs-a", "tracking chk_httpd is not run in the lab")
+            .is_empty()
+    );
+}
+
 // ---------------------------------------------------------------- checkers
 
 fn lvs_conf(check: &str, vs_extra: &str, rs_extra: &str) -> String {

@@ -137,76 +137,9 @@ impl World {
         }
         let mut vlog = Vec::new();
         for i in &cfg.vrrp_instances {
-            let host = &self.hosts[h];
-            let Some(ifname) = i.interface.clone() else {
-                vlog.push(format!("({}) no interface: instance ignored", i.name));
-                continue;
-            };
-            let Some(iface) = host.iface_by_name(&ifname) else {
-                vlog.push(format!("({}) interface {ifname} doesn't exist", i.name));
-                continue;
-            };
-            let src = i.unicast_src_ip.or(i.mcast_src_ip).and_then(|a| match a {
-                std::net::IpAddr::V4(x) => Some(x),
-                std::net::IpAddr::V6(_) => None,
-            });
-            let first = host.ifaces[iface].addrs.first().map(|a| a.addr);
-            let Some(primary) = src.or(first) else {
-                vlog.push(format!("({}) no IPv4 address on {ifname}", i.name));
-                continue;
-            };
-            let vips = i
-                .virtual_ipaddress
-                .iter()
-                .filter_map(|e| match e.address {
-                    std::net::IpAddr::V4(a) => Some((
-                        a,
-                        e.prefix,
-                        e.label
-                            .clone()
-                            .or_else(|| e.dev.clone())
-                            .unwrap_or_else(|| ifname.clone()),
-                    )),
-                    std::net::IpAddr::V6(_) => None,
-                })
-                .collect();
-            let vrrp = Vrrp::new(daemon::vrrp_params(&cfg, i), primary);
-            let peers = i
-                .unicast_peer
-                .iter()
-                .filter_map(|a| match a {
-                    std::net::IpAddr::V4(x) => Some(*x),
-                    std::net::IpAddr::V6(_) => None,
-                })
-                .collect();
-            let mut tracked = Vec::new();
-            for t in &i.tracking {
-                if t.kind != conf::TrackKind::Interface {
-                    vlog.push(format!(
-                        "({}) tracking {} is not run in the lab (priority unchanged)",
-                        i.name, t.name
-                    ));
-                    continue;
-                }
-                match host.iface_by_name(&t.name) {
-                    Some(x) => tracked.push((x, t.weight)),
-                    None => vlog.push(format!(
-                        "({}) tracked interface {} doesn't exist",
-                        i.name, t.name
-                    )),
-                }
+            if let Some(inst) = self.ka_instance(h, &cfg, i, &mut vlog) {
+                d.instances.push(inst);
             }
-            let base_priority = vrrp.p.priority;
-            d.instances.push(Instance {
-                vrrp,
-                iface,
-                vips,
-                peers,
-                master_term: 0,
-                tracked,
-                base_priority,
-                sync: None,
-            });
         }
         daemon::link_sync_groups(&cfg, &mut d.instances);
         let n_inst = d.instances.len();
@@ -229,6 +162,87 @@ impl World {
             self.check_schedule_first(h, c);
         }
         CmdOutput::ok()
+    }
+
+    /// A VRRP instance of the configuration bound to `h`'s interfaces
+    /// (`None`, with a log line in `vlog`, when keepalived would skip it).
+    fn ka_instance(
+        &self,
+        h: HostId,
+        cfg: &conf::KeepalivedConfig,
+        i: &conf::VrrpInstance,
+        vlog: &mut Vec<String>,
+    ) -> Option<Instance> {
+        let host = &self.hosts[h];
+        let Some(ifname) = i.interface.clone() else {
+            vlog.push(format!("({}) no interface: instance ignored", i.name));
+            return None;
+        };
+        let Some(iface) = host.iface_by_name(&ifname) else {
+            vlog.push(format!("({}) interface {ifname} doesn't exist", i.name));
+            return None;
+        };
+        let src = i.unicast_src_ip.or(i.mcast_src_ip).and_then(|a| match a {
+            std::net::IpAddr::V4(x) => Some(x),
+            std::net::IpAddr::V6(_) => None,
+        });
+        let first = host.ifaces[iface].addrs.first().map(|a| a.addr);
+        let Some(primary) = src.or(first) else {
+            vlog.push(format!("({}) no IPv4 address on {ifname}", i.name));
+            return None;
+        };
+        let vips = i
+            .virtual_ipaddress
+            .iter()
+            .filter_map(|e| match e.address {
+                std::net::IpAddr::V4(a) => Some((
+                    a,
+                    e.prefix,
+                    e.label
+                        .clone()
+                        .or_else(|| e.dev.clone())
+                        .unwrap_or_else(|| ifname.clone()),
+                )),
+                std::net::IpAddr::V6(_) => None,
+            })
+            .collect();
+        let vrrp = Vrrp::new(daemon::vrrp_params(cfg, i), primary);
+        let peers = i
+            .unicast_peer
+            .iter()
+            .filter_map(|a| match a {
+                std::net::IpAddr::V4(x) => Some(*x),
+                std::net::IpAddr::V6(_) => None,
+            })
+            .collect();
+        let mut tracked = Vec::new();
+        for t in &i.tracking {
+            if t.kind != conf::TrackKind::Interface {
+                vlog.push(format!(
+                    "({}) tracking {} is not run in the lab (priority unchanged)",
+                    i.name, t.name
+                ));
+                continue;
+            }
+            match host.iface_by_name(&t.name) {
+                Some(x) => tracked.push((x, t.weight)),
+                None => vlog.push(format!(
+                    "({}) tracked interface {} doesn't exist",
+                    i.name, t.name
+                )),
+            }
+        }
+        let base_priority = vrrp.p.priority;
+        Some(Instance {
+            vrrp,
+            iface,
+            vips,
+            peers,
+            master_term: 0,
+            tracked,
+            base_priority,
+            sync: None,
+        })
     }
 
     /// Stops keepalived on `h` as SIGTERM does.
