@@ -38,7 +38,8 @@
 //!   `track_script`, `track_file`, `track_process` and `track_bfd` are not run (their
 //!   weights never apply). `use_vmac` is ignored (the real MAC is used, as without it).
 //! * `vrrp_strict` installs no firewall rules (no `no_accept`); notify scripts
-//!   (`notify_master`, `quorum_up`, …) are not run; `vrrp_garp_interval` is
+//!   (`notify_master`, `quorum_up`, …) are not run (the trace names the VRRP ones when
+//!   keepalived would run them); `vrrp_garp_interval` is
 //!   ignored (each burst goes out at once).
 //! * SSL_GET is checked as HTTP_GET without TLS; SMTP/UDP/DNS/PING/FILE/BFD checks are
 //!   not run (treated as always up, and the trace says so). A MISC_CHECK script is not

@@ -137,12 +137,18 @@ fn two_directors(a_conf: &str, b_conf: &str) -> (Lab, HostId, HostId) {
 #[test]
 fn start_up_master_after_its_master_down_interval() {
     let (mut lab, a, b) = two_directors(
-        &vrrp_conf("MASTER", 200, "  nopreempt"),
+        &vrrp_conf(
+            "MASTER",
+            200,
+            "  nopreempt\n  notify_master \"/etc/keepalived/notify.sh master\"",
+        ),
         &vrrp_conf("BACKUP", 100, ""),
     );
     lab.sh(a, "systemctl start keepalived");
     lab.sh(b, "systemctl start keepalived");
     lab.run_to(10 * S);
+    let note = "(VI_1) notify_master '/etc/keepalived/notify.sh master' is not run in the lab";
+    assert_eq!(lab.log_time("lvs-a", note), vec![down_us(200) * 1000]);
     assert_eq!(lab.entered(a, State::Master), vec![down_us(200) * 1000]);
     assert!(lab.entered(b, State::Master).is_empty());
     assert!(lab.has_vip(a, VIP) && !lab.has_vip(b, VIP));

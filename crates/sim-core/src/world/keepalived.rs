@@ -343,10 +343,41 @@ impl World {
                         to,
                         why,
                     });
+                    self.notify_note(h, &name, to);
                     self.sync_group_follow(h, k, to);
                 }
                 Out::Log(text) => self.ka_log(h, true, &format!("({name}) {text}")),
             }
+        }
+    }
+
+    /// keepalived would run the instance's notify scripts now; the lab names them.
+    fn notify_note(&mut self, h: HostId, name: &str, to: State) {
+        let Some(i) = self.hosts[h]
+            .keepalived
+            .running
+            .as_ref()
+            .and_then(|d| d.config.vrrp_instances.iter().find(|i| i.name == name))
+        else {
+            return;
+        };
+        let specific = match to {
+            State::Master => i.notify_master.as_ref().map(|s| ("notify_master", s)),
+            State::Backup => i.notify_backup.as_ref().map(|s| ("notify_backup", s)),
+            State::Fault => i.notify_fault.as_ref().map(|s| ("notify_fault", s)),
+            State::Init => i.notify_stop.as_ref().map(|s| ("notify_stop", s)),
+        };
+        let scripts: Vec<String> = specific
+            .into_iter()
+            .map(|(k, s)| format!("{k} '{s}'"))
+            .chain(
+                i.notify
+                    .as_ref()
+                    .map(|s| format!("notify '{s} INSTANCE {name} {}'", to.name())),
+            )
+            .collect();
+        for sc in scripts {
+            self.ka_log(h, true, &format!("({name}) {sc} is not run in the lab"));
         }
     }
 
