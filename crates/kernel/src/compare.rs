@@ -205,13 +205,21 @@ fn plain(s: &str) -> Vec<String> {
 }
 
 /// `ipvsadm -lnc` entries without the expire column and client port,
-/// sorted (the kernel lists its hash table in no useful order).
+/// sorted (the kernel lists its hash table in no useful order). An entry
+/// is unique by protocol, client address and port, virtual and real
+/// server; the kernel's /proc/net/ip_vs_conn sometimes prints one twice
+/// when the table is read in several chunks while other namespaces change
+/// theirs, so exact repeats are dropped.
 fn lnc_norm(s: &str) -> Vec<String> {
+    let mut seen = std::collections::BTreeSet::new();
     let mut v: Vec<String> = s
         .lines()
         .filter_map(|l| {
             let w: Vec<&str> = l.split_whitespace().collect();
             if w.len() < 6 || !matches!(w[0], "TCP" | "UDP" | "SCTP" | "IP") {
+                return None;
+            }
+            if !seen.insert((w[0], w[3], w[4], w[5])) {
                 return None;
             }
             let src = match w[3].rsplit_once(':') {
@@ -343,6 +351,15 @@ mod tests {
         assert_eq!(lnc_norm(k), lnc_norm(s));
         let s2 = s.replace("TIME_WAIT", "FIN_WAIT ");
         assert_ne!(lnc_norm(k), lnc_norm(&s2));
+        // an exact repeat (same client port) is one entry; another port is not
+        let dup = format!(
+            "{k}TCP 01:55  TIME_WAIT   172.16.0.2:58486   10.0.0.100:80      192.168.100.11:80\n"
+        );
+        assert_eq!(lnc_norm(&dup), lnc_norm(k));
+        let other = format!(
+            "{k}TCP 01:55  TIME_WAIT   172.16.0.2:58487   10.0.0.100:80      192.168.100.11:80\n"
+        );
+        assert_eq!(lnc_norm(&other).len(), 3);
     }
 
     #[test]

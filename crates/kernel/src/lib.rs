@@ -333,7 +333,13 @@ pub fn main(opts: &Options) -> Result<u8, String> {
         exps.push(x);
         sims.push(s);
     }
-    let script = script::generate(&exps, 8);
+    // Experiments run two at a time (the VM gets as many vCPUs).
+    let jobs = std::env::var("LVSLAB_KERNEL_JOBS")
+        .ok()
+        .and_then(|j| j.parse::<usize>().ok())
+        .unwrap_or(2)
+        .clamp(1, 8);
+    let script = script::generate(&exps, 8, jobs);
     if opts.print_script {
         print!("{script}");
         return Ok(0);
@@ -357,8 +363,8 @@ pub fn main(opts: &Options) -> Result<u8, String> {
             hostrun::run(&script, &work, limit, &mut progress),
         )
     } else {
-        let out =
-            vm::base(&mut progress).and_then(|b| vm::run(&b, &script, &work, limit, &mut progress));
+        let out = vm::base(&mut progress)
+            .and_then(|b| vm::run(&b, &script, &work, limit, jobs, &mut progress));
         ("qemu VM", out)
     };
     let text = match out {
@@ -449,7 +455,7 @@ mod tests {
         assert_eq!(exps[1].requests.len(), 9);
         assert_eq!(exps[0].directors, ["lvs"]);
         assert!(exps[1].schedulers.contains("rr"));
-        let s = script::generate(&exps, 8);
+        let s = script::generate(&exps, 8, 2);
         let dir = std::env::temp_dir().join(format!("lvslab-kernel-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let f = dir.join("s.sh");

@@ -66,8 +66,8 @@ lvl_sched_ok() {
   [ -d /sys/module/ip_vs_$1 ]
 }
 lvl_req() {   # K NS URL TIMEOUT  (busybox wget's own -T crashes in 1.35)
-  o=$(lvl_ns "$2" "$LVL_BB" timeout "$4" "$LVL_BB" wget -q -O - "$3" 2>"$LVL_DIR/wget.err"); rc=$?
-  [ $rc -ne 0 ] && grep -q 'server returned error' "$LVL_DIR/wget.err" && rc=8
+  o=$(lvl_ns "$2" "$LVL_BB" timeout "$4" "$LVL_BB" wget -q -O - "$3" 2>"$LVL_DIR/wget.$2.err"); rc=$?
+  [ $rc -ne 0 ] && grep -q "server returned error" "$LVL_DIR/wget.$2.err" && rc=8
   echo "@@LVL req $1 $rc"
   [ -n "$o" ] && printf '%s\n' "$o"
   echo "@@LVL end"
@@ -97,6 +97,7 @@ lvl_cleanup() {
 }
 trap 'lvl_cleanup; exit 130' INT TERM
 mkdir -p "$LVL_DIR"
+exec 3>&1
 echo "@@LVL kernel $(uname -r)"
 "#;
 
@@ -106,18 +107,30 @@ fn ns(e: usize, h: &str) -> String {
 }
 
 /// The whole script for a batch; experiments are flushed (stats read,
-/// namespaces deleted) every `group` experiments.
+/// namespaces deleted) every `group` experiments, and `jobs` experiments
+/// run at the same time (each in its own namespaces, its output buffered
+/// in a file and printed in order; progress lines go to fd 3 at once).
 #[must_use]
-pub fn generate(exps: &[Experiment], group: usize) -> String {
+pub fn generate(exps: &[Experiment], group: usize, jobs: usize) -> String {
     let mut s = String::from(PRELUDE);
     for chunk in exps.chunks(group.max(1)) {
-        for x in chunk {
-            experiment(&mut s, x);
+        for set in chunk.chunks(jobs.max(1)) {
+            for x in set {
+                let _ = writeln!(s, "(");
+                experiment(&mut s, x);
+                let _ = writeln!(s, ") > \"$LVL_DIR/out.{}\" 2>&1 &", x.id);
+            }
+            let _ = writeln!(s, "wait");
+            let outs: Vec<String> = set
+                .iter()
+                .map(|x| format!("\"$LVL_DIR/out.{}\"", x.id))
+                .collect();
+            let _ = writeln!(s, "cat {0}; rm -f {0}", outs.join(" "));
         }
         // One wait for the IPVS estimator serves the whole group.
         s.push_str("sleep 2.2\n");
         for x in chunk {
-            let _ = writeln!(s, "if [ -z \"$lvl_skip_{}\" ]; then", x.id);
+            let _ = writeln!(s, "if [ ! -f \"$LVL_DIR/skip.{}\" ]; then", x.id);
             for d in &x.directors {
                 let _ = writeln!(s, "  lvl_out {} {} stats -Ln --stats", x.id, q(d));
             }
@@ -139,28 +152,29 @@ pub fn generate(exps: &[Experiment], group: usize) -> String {
 fn experiment(s: &mut String, x: &Experiment) {
     let e = x.id;
     let _ = writeln!(s, "\n# ---- experiment {e}: {}", x.label.replace('\n', " "));
-    let _ = writeln!(s, "echo \"@@LVL begin {e}\"; lvl_skip_{e}=");
+    let _ = writeln!(s, "echo \"@@LVL begin {e}\"");
+    let skip = format!(": > \"$LVL_DIR/skip.{e}\"");
     if let Some(why) = &x.not_mainline {
         let _ = writeln!(
             s,
-            "echo {}; lvl_skip_{e}=1",
+            "echo {0}; echo {0} >&3; {skip}",
             q(&format!("@@LVL unsupported {e} {why}"))
         );
     }
     for sch in &x.schedulers {
         let _ = writeln!(
             s,
-            "lvl_sched_ok {sch} || {{ echo \"@@LVL unsupported {e} ip_vs_{sch}\"; lvl_skip_{e}=1; }}",
+            "lvl_sched_ok {sch} || {{ echo \"@@LVL unsupported {e} ip_vs_{sch}\"; echo \"@@LVL unsupported {e} ip_vs_{sch}\" >&3; {skip}; }}",
             sch = q(sch)
         );
     }
-    let _ = writeln!(s, "if [ -z \"$lvl_skip_{e}\" ]; then");
-    let _ = writeln!(s, "echo \"@@LVL phase {e} setup\"");
+    let _ = writeln!(s, "if [ ! -f \"$LVL_DIR/skip.{e}\" ]; then");
+    let _ = writeln!(s, "echo \"@@LVL phase {e} setup\" >&3");
     topology(s, x);
     for (hi, tr) in &x.setup {
         host_block(s, x, *hi, tr);
     }
-    let _ = writeln!(s, "echo \"@@LVL phase {e} traffic\"\nsleep 0.3");
+    let _ = writeln!(s, "echo \"@@LVL phase {e} traffic\" >&3\nsleep 0.3");
     for (pause, what) in &x.timeline {
         if *pause > 0 {
             let _ = writeln!(s, "\"$LVL_BB\" usleep {pause}");
@@ -180,7 +194,7 @@ fn experiment(s: &mut String, x: &Experiment) {
             Timed::Action(h, tr) => host_block(s, x, *h, tr),
         }
     }
-    let _ = writeln!(s, "echo \"@@LVL phase {e} collect\"");
+    let _ = writeln!(s, "echo \"@@LVL phase {e} collect\" >&3");
     for d in &x.directors {
         let d = q(d);
         let _ = writeln!(

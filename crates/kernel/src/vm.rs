@@ -109,6 +109,7 @@ pub fn run(
     script: &str,
     work: &Path,
     limit: Duration,
+    smp: usize,
     progress: &mut Progress,
 ) -> Result<String, String> {
     let spath = work.join("script.sh");
@@ -120,8 +121,9 @@ pub fn run(
         _ => "tcg,tb-size=64".to_string(),
     };
     let mem = std::env::var("LVSLAB_QEMU_MEM").unwrap_or_else(|_| "384".into());
+    let smp = smp.to_string();
     let mut cmd = Command::new("qemu-system-x86_64");
-    cmd.args(["-accel", &accel, "-cpu", "max", "-m", &mem, "-smp", "1"])
+    cmd.args(["-accel", &accel, "-cpu", "max", "-m", &mem, "-smp", &smp])
         .args([
             "-nographic",
             "-no-reboot",
