@@ -207,9 +207,9 @@ fn plain(s: &str) -> Vec<String> {
 /// `ipvsadm -lnc` entries without the expire column and client port,
 /// sorted (the kernel lists its hash table in no useful order). An entry
 /// is unique by protocol, client address and port, virtual and real
-/// server; the kernel's /proc/net/ip_vs_conn sometimes prints one twice
-/// when the table is read in several chunks while other namespaces change
-/// theirs, so exact repeats are dropped.
+/// server. ipvsadm reads /proc/net/ip_vs_conn in 1 KiB chunks, and the
+/// kernel (6.1) repeats the entry at a chunk boundary now and then (seen
+/// in this suite), so exact repeats are dropped.
 fn lnc_norm(s: &str) -> Vec<String> {
     let mut seen = std::collections::BTreeSet::new();
     let mut v: Vec<String> = s
