@@ -16,6 +16,7 @@ fn peak_rss_kib() -> Option<u64> {
 }
 
 #[expect(clippy::cast_precision_loss, reason = "rates for display")]
+#[expect(clippy::disallowed_methods, reason = "a benchmark measures wall time")]
 fn queue_bench(n: u64) {
     // A realistic mix: a standing population of pending events (timers and
     // packets in flight) and a hold model: pop one, push one later.
@@ -41,6 +42,7 @@ fn queue_bench(n: u64) {
 }
 
 #[expect(clippy::cast_precision_loss, reason = "rates for display")]
+#[expect(clippy::disallowed_methods, reason = "a benchmark measures wall time")]
 fn packet_bench(conns: u64) {
     let text = include_str!("../../../scenarios/bench/dr-8rs.toml");
     let mut sc = match scenario::load("scenarios/bench/dr-8rs.toml", text, TraceLevel::Off, None) {
@@ -98,6 +100,7 @@ pub fn run(quick: bool) {
     );
     queue_bench(q);
     packet_bench(c);
+    crate::tui::bench::run(quick);
     if let Some(kib) = peak_rss_kib() {
         println!("peak memory (VmHWM): {:.1} MiB", kib as f64 / 1024.0);
     }

@@ -12,6 +12,7 @@ use sim_core::trace::TraceLevel;
 
 mod bench;
 mod files;
+mod tui;
 
 /// A deterministic Linux Virtual Server lab: real commands, simulated hosts.
 #[derive(Parser, Debug)]
@@ -27,6 +28,14 @@ enum TraceFmt {
     Text,
     /// One JSON object per line.
     Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum UiLang {
+    /// English.
+    En,
+    /// Simplified Chinese.
+    Zh,
 }
 
 #[derive(Subcommand, Debug)]
@@ -74,6 +83,17 @@ enum Cmd {
         /// Simulate until this time (default: the scenario's duration).
         #[arg(long)]
         until: Option<String>,
+    },
+    /// The classroom view: step through the run packet by packet.
+    Tui {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// Language of the explanations and labels.
+        #[arg(long, value_enum, default_value = "en")]
+        lang: UiLang,
+        /// Override the scenario's root seed.
+        #[arg(long)]
+        seed: Option<u64>,
     },
     /// Measure the engine: event-queue throughput and a packet-level LVS run.
     Bench {
@@ -230,14 +250,27 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                     None => sc.duration,
                 };
             sc.world.step_until(end);
-            if let Some(hn) = &host {
-                if sc.world.host_id(hn).is_none() {
-                    return Err(Fail(2, format!("lvslab: unknown host `{hn}`")));
-                }
+            if let Some(hn) = &host
+                && sc.world.host_id(hn).is_none()
+            {
+                return Err(Fail(2, format!("lvslab: unknown host `{hn}`")));
             }
             let (bytes, n) = files::pcap_of(&sc.world, host.as_deref());
             files::write_atomic(&output, &bytes)?;
             eprintln!("wrote {n} packets to {}", output.display());
+            Ok(0)
+        }
+        Cmd::Tui {
+            scenario,
+            lang,
+            seed,
+        } => {
+            let text = files::read(&scenario)?;
+            let lang = match lang {
+                UiLang::En => tui::explain::Lang::En,
+                UiLang::Zh => tui::explain::Lang::Zh,
+            };
+            tui::run(&scenario.display().to_string(), &text, seed, lang).map_err(|e| Fail(2, e))?;
             Ok(0)
         }
         Cmd::Bench { quick } => {

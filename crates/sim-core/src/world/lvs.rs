@@ -1,7 +1,6 @@
 //! Glue between the host stack and IPVS: the LOCAL_IN and FORWARD hooks,
 //! `ipvsadm` and the `net.ipv4.vs.*` sysctls.
 
-
 use super::World;
 use crate::host::HostId;
 use crate::packet::Ipv4Packet;
