@@ -50,6 +50,10 @@ fn event_loop(terminal: &mut DefaultTerminal, app: &mut App) -> io::Result<()> {
         if dirty {
             terminal.draw(|f| view(app, f))?;
             dirty = false;
+            // Lets the end-to-end test check that a panic restores the terminal.
+            if std::env::var_os("LVSLAB_TUI_TEST_PANIC").is_some() {
+                panic!("LVSLAB_TUI_TEST_PANIC is set: panicking on purpose");
+            }
         }
         let timeout = if app.play.on {
             FRAME

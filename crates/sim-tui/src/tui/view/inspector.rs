@@ -116,41 +116,66 @@ pub struct Hop<'a> {
     pub notes: Vec<&'a TraceRecord>,
 }
 
-/// Gathers the hop the record `idx` belongs to.
+/// How far the inspector looks for the other end of a hop (a packet may
+/// wait for ARP on a host before it leaves).
+const REACH: usize = 400;
+
+/// Gathers the hop the record `idx` belongs to: the packet's arrival on
+/// this host, its departure, the hooks in between and the decisions taken.
 #[must_use]
 pub fn hop(es: &[Entry], idx: usize) -> Hop<'_> {
     let Some(sel) = es.get(idx) else {
         return Hop::default();
     };
-    let same = |e: &Entry| e.pos == sel.pos && e.rec.host == sel.rec.host;
-    let mut lo = idx;
-    while lo > 0 && same(&es[lo - 1]) {
-        lo -= 1;
-    }
-    let mut hi = idx;
-    while hi + 1 < es.len() && same(&es[hi + 1]) {
-        hi += 1;
-    }
-    let group = &es[lo..=hi];
-    let key: Option<PacketKey> = sel
-        .rec
-        .kind
-        .frame()
-        .or_else(|| group.iter().find_map(|e| e.rec.kind.frame()))
-        .map(packet_key);
+    let host = &sel.rec.host;
+    let group = |i: usize| es[i].pos == sel.pos && es[i].rec.host == *host;
+    let key: Option<PacketKey> = sel.rec.kind.frame().map(packet_key).or_else(|| {
+        let (mut lo, mut hi) = (idx, idx);
+        while lo > 0 && group(lo - 1) {
+            lo -= 1;
+        }
+        while hi + 1 < es.len() && group(hi + 1) {
+            hi += 1;
+        }
+        es[lo..=hi]
+            .iter()
+            .find_map(|e| e.rec.kind.frame())
+            .map(packet_key)
+    });
+    let Some(key) = key else {
+        return Hop::default();
+    };
+    let ours = |i: usize| {
+        es[i].rec.host == *host && es[i].rec.kind.frame().is_some_and(|f| packet_key(f) == key)
+    };
+    let is_rx = |i: usize| matches!(es[i].rec.kind, TraceKind::Rx { .. }) && ours(i);
+    let is_tx = |i: usize| matches!(es[i].rec.kind, TraceKind::Tx { .. }) && ours(i);
+    let start = (idx.saturating_sub(REACH)..=idx)
+        .rev()
+        .find(|&i| is_rx(i) || (i < idx && is_tx(i)));
+    let start = start.filter(|&i| is_rx(i)).unwrap_or(idx);
+    let end = (idx..es.len().min(idx + REACH)).find(|&i| is_tx(i) || (i > idx && is_rx(i)));
+    let end = end.filter(|&i| is_tx(i)).unwrap_or(idx);
     let mut h = Hop::default();
-    let ours = |f: &Frame| key.as_ref().is_some_and(|k| *k == packet_key(f));
-    for e in group {
+    let poses = [es[start].pos, es[end].pos, sel.pos];
+    for e in &es[start..=end.max(start)] {
+        if e.rec.host != *host {
+            continue;
+        }
         match &e.rec.kind {
-            TraceKind::Rx { iface, frame } if ours(frame) && h.rx.is_none() => {
+            TraceKind::Rx { iface, frame } if packet_key(frame) == key && h.rx.is_none() => {
                 h.rx = Some((iface, frame))
             }
-            TraceKind::Tx { iface, frame } if ours(frame) => h.tx = Some((iface, frame)),
-            TraceKind::Hook { frame, .. } if ours(frame) => h.hooks.push(&e.rec),
+            TraceKind::Tx { iface, frame } if packet_key(frame) == key => {
+                h.tx = Some((iface, frame))
+            }
+            TraceKind::Hook { frame, .. } if packet_key(frame) == key => h.hooks.push(&e.rec),
             TraceKind::Route { .. }
             | TraceKind::Ipvs { .. }
             | TraceKind::Rewrite { .. }
-            | TraceKind::Drop { .. } => {
+            | TraceKind::Drop { .. }
+                if poses.contains(&e.pos) =>
+            {
                 h.notes.push(&e.rec);
             }
             _ => {}

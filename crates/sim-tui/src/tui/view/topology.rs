@@ -277,7 +277,16 @@ fn draw_box(buf: &mut Buffer, area: Rect, r: Rect, hs: &HostSnap, cur: bool, sel
 
 fn box_lines(hs: &HostSnap) -> Vec<(String, Style)> {
     let mut v = Vec::new();
-    for a in &hs.addrs {
+    // Most telling first: a VIP held on a NIC, then NIC addresses, then a
+    // VIP hidden on lo (DR real servers).
+    let rank = |a: &crate::tui::app::AddrSnap| match (a.vip, a.on_nic) {
+        (true, true) => 0,
+        (false, _) => 1,
+        (true, false) => 2,
+    };
+    let mut addrs: Vec<_> = hs.addrs.iter().collect();
+    addrs.sort_by_key(|a| rank(a));
+    for a in addrs {
         let st = match (a.vip, a.on_nic && hs.powered) {
             (true, true) => Style::new().fg(Color::Black).bg(Color::Yellow),
             (true, false) => Style::new().fg(Color::Yellow).add_modifier(Modifier::DIM),
@@ -421,10 +430,7 @@ fn legend(app: &App, area: Rect, buf: &mut Buffer) {
     for (k, name) in items {
         put(buf, area, x, y, "●", Style::new().fg(color(k)));
         put(buf, area, x + 1, y, name, Style::new().fg(Color::DarkGray));
-        x += 3 + u16::try_from(unicode_width(name)).unwrap_or(4);
+        let w = ratatui::text::Span::raw(name).width();
+        x += 3 + u16::try_from(w).unwrap_or(4);
     }
-}
-
-fn unicode_width(s: &str) -> usize {
-    s.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum()
 }
