@@ -8,6 +8,7 @@ pub mod engine;
 pub mod host;
 pub mod ipvs;
 pub mod keepalived;
+pub mod lint;
 pub mod packet;
 pub mod rng;
 pub mod scenario;

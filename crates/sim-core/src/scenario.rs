@@ -48,6 +48,8 @@ use crate::time::{SimDuration, SimTime};
 use crate::trace::{TraceKind, TraceLevel};
 use crate::world::World;
 
+pub mod expect;
+
 /// A problem in a scenario, located in its file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScenarioError {
@@ -102,6 +104,8 @@ struct FileDoc {
     action: Vec<ActionDoc>,
     #[serde(default)]
     client: Vec<ClientDoc>,
+    #[serde(default)]
+    expect: Vec<Spanned<expect::ExpectDoc>>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -197,6 +201,8 @@ pub struct Scenario {
     pub world: World,
     /// Setup commands that printed errors (as a terminal would show them).
     pub warnings: Vec<Warning>,
+    /// `[[expect]]` tables, checked by `lvslab check`.
+    pub expectations: Vec<expect::Expectation>,
 }
 
 struct Ctx<'a> {
@@ -559,7 +565,9 @@ pub fn load(
             w.add_client(app.clone(), SimTime::ZERO + start);
         }
     }
+    let expectations = expect::build(&cx, &doc.expect, &w)?;
     Ok(Scenario {
+        expectations,
         name: doc.scenario.name,
         description: doc.scenario.description,
         explain: doc.scenario.explain,
