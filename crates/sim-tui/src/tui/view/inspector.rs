@@ -150,12 +150,27 @@ pub fn hop(es: &[Entry], idx: usize) -> Hop<'_> {
     };
     let is_rx = |i: usize| matches!(es[i].rec.kind, TraceKind::Rx { .. }) && ours(i);
     let is_tx = |i: usize| matches!(es[i].rec.kind, TraceKind::Tx { .. }) && ours(i);
-    let start = (idx.saturating_sub(REACH)..=idx)
-        .rev()
-        .find(|&i| is_rx(i) || (i < idx && is_tx(i)));
-    let start = start.filter(|&i| is_rx(i)).unwrap_or(idx);
-    let end = (idx..es.len().min(idx + REACH)).find(|&i| is_tx(i) || (i > idx && is_rx(i)));
-    let end = end.filter(|&i| is_tx(i)).unwrap_or(idx);
+    let is_hook = |i: usize| matches!(es[i].rec.kind, TraceKind::Hook { .. }) && ours(i);
+    // Back to the arrival (or the first hook of a packet made here), forward
+    // to the departure (or the last hook), never into another traversal.
+    let mut start = idx;
+    for i in (idx.saturating_sub(REACH)..idx).rev() {
+        if is_rx(i) || is_hook(i) {
+            start = i;
+        }
+        if is_rx(i) || is_tx(i) {
+            break;
+        }
+    }
+    let mut end = idx;
+    for i in idx + 1..es.len().min(idx + REACH) {
+        if is_tx(i) || is_hook(i) {
+            end = i;
+        }
+        if is_rx(i) || is_tx(i) {
+            break;
+        }
+    }
     let mut h = Hop::default();
     let poses = [es[start].pos, es[end].pos, sel.pos];
     for e in &es[start..=end.max(start)] {

@@ -85,22 +85,20 @@ pub fn layout(app: &App, area: Rect) -> Layout {
     let bands = bands(app);
     let nb = u16::try_from(bands.iter().filter(|b| !b.is_empty()).count()).unwrap_or(1);
     let nseg = u16::try_from(app.cabling.segments.len()).unwrap_or(0);
-    // Each nonempty band has a box row; each bus one row plus a connector
-    // row on each side that has boxes; one row for the legend.
-    let fixed = nseg * 3 + 1;
+    // Each nonempty band has a box row; each bus one row plus, when there
+    // is room, a connector row on each side; one row for the legend.
+    let conn = u16::from(area.height >= nb * 3 + nseg * 3 + 1);
+    let fixed = nseg * (1 + 2 * conn) + 1;
     let bh = (area.height.saturating_sub(fixed) / nb.max(1)).clamp(2, box_height(app));
     let mut y = area.y;
     for (b, hosts) in bands.iter().enumerate() {
         if !hosts.is_empty() {
             place_band(&mut out, hosts, area, y, bh);
-            y += bh + 1;
+            y += bh + conn;
         }
         if b < app.cabling.segments.len() {
-            if hosts.is_empty() {
-                y += 1;
-            }
             out.buses[b] = Some((y, area.x, area.right().saturating_sub(1)));
-            y += 2;
+            y += 1 + conn;
         }
     }
     connect(app, &mut out);
