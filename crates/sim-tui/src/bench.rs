@@ -16,7 +16,6 @@ fn peak_rss_kib() -> Option<u64> {
 }
 
 #[expect(clippy::cast_precision_loss, reason = "rates for display")]
-#[expect(clippy::disallowed_methods, reason = "a benchmark measures wall time")]
 fn queue_bench(n: u64) {
     // A realistic mix: a standing population of pending events (timers and
     // packets in flight) and a hold model: pop one, push one later.
@@ -42,7 +41,6 @@ fn queue_bench(n: u64) {
 }
 
 #[expect(clippy::cast_precision_loss, reason = "rates for display")]
-#[expect(clippy::disallowed_methods, reason = "a benchmark measures wall time")]
 fn packet_bench(conns: u64) {
     let text = include_str!("../../../scenarios/bench/dr-8rs.toml");
     let mut sc = match scenario::load("scenarios/bench/dr-8rs.toml", text, TraceLevel::Off, None) {

@@ -29,7 +29,6 @@ pub struct Figures {
 ///
 /// # Errors
 /// If the bench scenario does not load.
-#[expect(clippy::disallowed_methods, reason = "a benchmark measures wall time")]
 pub fn measure(records: usize) -> Result<Figures, String> {
     let mut app = super::open("scenarios/bench/dr-8rs.toml", SCENARIO, None, Lang::En)?;
     app.tl.ensure(records);

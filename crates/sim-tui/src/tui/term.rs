@@ -37,10 +37,6 @@ pub fn run(app: &mut App) -> io::Result<()> {
     res
 }
 
-#[expect(
-    clippy::disallowed_methods,
-    reason = "the UI paces play in wall time; the engine never sees it"
-)]
 fn event_loop(terminal: &mut DefaultTerminal, app: &mut App) -> io::Result<()> {
     let s = terminal.size()?;
     update(app, Action::Resize(s.width, s.height));

@@ -87,7 +87,7 @@ pub fn layout(app: &App, area: Rect) -> Layout {
     let nseg = u16::try_from(app.cabling.segments.len()).unwrap_or(0);
     // Each nonempty band has a box row; each bus one row plus, when there
     // is room, a connector row on each side; one row for the legend.
-    let conn = u16::from(area.height >= nb * 3 + nseg * 3 + 1);
+    let conn = u16::from(area.height > nb * 3 + nseg * 3);
     let fixed = nseg * (1 + 2 * conn) + 1;
     let bh = (area.height.saturating_sub(fixed) / nb.max(1)).clamp(2, box_height(app));
     let mut y = area.y;
