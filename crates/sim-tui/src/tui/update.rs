@@ -99,25 +99,26 @@ fn navigate(app: &mut App, a: Action) {
     }
 }
 
+/// How far a filtered step looks for the next match before giving up (a
+/// run with VRRP adverts never ends).
+pub const MAX_SCAN: usize = 100_000;
+
 /// Moves the cursor one matching record forward or back.
 pub fn step(app: &mut App, forward: bool) -> bool {
-    let mut i = app.cursor;
-    loop {
-        if forward {
-            i += 1;
-            if !app.tl.ensure(i) {
-                app.status = Some(app.lang.pick("end of the run", "运行结束").into());
-                return false;
-            }
-        } else if i == 0 {
-            return false;
-        } else {
-            i -= 1;
-        }
-        if app.lab.matches(&app.filter, &app.tl.entries[i].rec) {
+    match next_match(app, app.cursor, forward) {
+        Some(i) => {
             app.cursor = i;
             app.log_sel = None;
-            return true;
+            true
+        }
+        None => {
+            let msg = if forward {
+                app.lang.pick("no further matching event", "后面没有匹配的事件")
+            } else {
+                app.lang.pick("no earlier matching event", "前面没有匹配的事件")
+            };
+            app.status = Some(msg.into());
+            false
         }
     }
 }
@@ -181,10 +182,11 @@ fn scroll(app: &mut App, n: i32) {
     }
 }
 
-/// The next (or previous) record index matching the filter.
+/// The next (or previous) record index matching the filter, looking at
+/// most [`MAX_SCAN`] records away.
 fn next_match(app: &mut App, from: usize, forward: bool) -> Option<usize> {
     let mut i = from;
-    loop {
+    for _ in 0..MAX_SCAN {
         if forward {
             i += 1;
             if !app.tl.ensure(i) {
@@ -197,6 +199,7 @@ fn next_match(app: &mut App, from: usize, forward: bool) -> Option<usize> {
             return Some(i);
         }
     }
+    None
 }
 
 fn click(app: &mut App, x: u16, y: u16) {

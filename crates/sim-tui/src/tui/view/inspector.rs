@@ -240,7 +240,14 @@ fn lines<'a>(app: &'a App, width: u16) -> Vec<Line<'a>> {
     } else {
         chain.join(" → ")
     }));
-    for r in h.notes {
+    note_lines(&mut out, &h.notes);
+    table_lines(&mut out, app, &h, width);
+    out
+}
+
+/// Route, IPVS, rewrite and drop records, with each rewrite's changes.
+fn note_lines(out: &mut Vec<Line<'_>>, notes: &[&TraceRecord]) {
+    for r in notes {
         let (k, rest) = super::log::summary(r);
         let st = match r.kind {
             TraceKind::Ipvs { .. } | TraceKind::Rewrite { .. } => {
@@ -264,6 +271,11 @@ fn lines<'a>(app: &'a App, width: u16) -> Vec<Line<'a>> {
             }
         }
     }
+}
+
+/// The before/after header table with changed values highlighted.
+fn table_lines(out: &mut Vec<Line<'_>>, app: &App, h: &Hop<'_>, width: u16) {
+    let l = app.lang;
     let rx_name = h.rx.map_or_else(
         || l.pick("(made here)", "（本机产生）").to_string(),
         |(i, _)| format!("{} {i}", l.pick("in", "收")),
@@ -294,7 +306,6 @@ fn lines<'a>(app: &'a App, width: u16) -> Vec<Line<'a>> {
             Span::styled(format!("{a:<col$.col$}"), st),
         ]));
     }
-    out
 }
 
 /// Draws the inspector.

@@ -11,6 +11,9 @@ use sim_core::trace::{TraceKind, TraceRecord};
 use super::topology::color;
 use crate::tui::app::{App, Focus};
 
+/// How many records a frame looks at around the selection.
+const SCAN: usize = 5_000;
+
 /// The record indices shown in `rows` rows (filtered), around the
 /// selection, which sits about two thirds down.
 #[must_use]
@@ -23,7 +26,9 @@ pub fn window(app: &App, rows: usize) -> Vec<usize> {
     let want_above = rows * 2 / 3;
     let mut above = Vec::new();
     let mut i = sel;
-    while above.len() < want_above && i > 0 {
+    // Bounded scans keep a frame cheap when the filter matches rarely.
+    let floor = sel.saturating_sub(SCAN);
+    while above.len() < want_above && i > floor {
         i -= 1;
         if app.lab.matches(&app.filter, &es[i].rec) {
             above.push(i);
@@ -32,7 +37,7 @@ pub fn window(app: &App, rows: usize) -> Vec<usize> {
     above.reverse();
     above.push(sel);
     let mut j = sel + 1;
-    while above.len() < rows && j < es.len() {
+    while above.len() < rows && j < es.len().min(sel + SCAN) {
         if app.lab.matches(&app.filter, &es[j].rec) {
             above.push(j);
         }
