@@ -57,6 +57,8 @@ pub enum Action {
     Resize(u16, u16),
     /// Wall-clock time passed while playing (seconds).
     Tick(f64),
+    /// Nothing happened for a while: do background work.
+    Idle,
     /// Leave.
     Quit,
 }

@@ -165,6 +165,8 @@ pub struct App {
     pub snap: Snap,
     /// A message for the status line.
     pub status: Option<String>,
+    /// Background work (checkpoint rebuilding) remains.
+    pub busy: bool,
     /// Set by `q` / Ctrl-C.
     pub quit: bool,
 }
@@ -227,6 +229,7 @@ impl App {
             size: (80, 24),
             snap: Snap::default(),
             status: None,
+            busy: true,
             quit: false,
         };
         app.tl.ensure(0);

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+use super::app::App;
 use super::explain::Lang;
 use super::update::refresh;
 use super::view::view;
@@ -21,8 +22,15 @@ pub struct Figures {
     pub events: u64,
     /// Worst and mean frame render time.
     pub frame: (Duration, Duration),
-    /// Worst and mean time to rebuild the world at an earlier record.
+    /// Worst and mean time to step back to an earlier record, with the
+    /// checkpoints rebuilt (as they are after a moment of idle time).
     pub back: (Duration, Duration),
+    /// The same with no checkpoint at all (full replay from time zero).
+    pub replay: (Duration, Duration),
+    /// Checkpoints parked over the run.
+    pub checkpoints: usize,
+    /// Wall time to rebuild every checkpoint from scratch (idle time).
+    pub rebuild: Duration,
 }
 
 /// Builds a run of at least `records` records and measures it.
@@ -34,18 +42,12 @@ pub fn measure(records: usize) -> Result<Figures, String> {
     app.tl.ensure(records);
     let n = app.tl.entries.len();
     let events = app.tl.entries.last().map_or(0, |e| e.pos.step);
-    // Step back: from the end to points spread over the run (each one a
-    // full replay, the worst case), then one record back from there.
-    let mut back = Vec::new();
-    for k in (1..=10).rev() {
-        app.cursor = n - 1;
-        refresh(&mut app);
-        let target = n * k / 11;
-        let t0 = Instant::now();
-        app.cursor = target;
-        refresh(&mut app);
-        back.push(t0.elapsed());
-    }
+    let t0 = Instant::now();
+    while app.tl.maintain(u64::MAX).map_err(|e| e.clone())? {}
+    let rebuild = t0.elapsed();
+    let checkpoints = app.tl.checkpoints();
+    let back = step_backs(&mut app, n, true)?;
+    let replay = step_backs(&mut app, n, false)?;
     let mut term = Terminal::new(TestBackend::new(120, 40)).map_err(|e| e.to_string())?;
     let mut frames = Vec::new();
     for k in 0..200 {
@@ -60,7 +62,30 @@ pub fn measure(records: usize) -> Result<Figures, String> {
         events,
         frame: stats(&frames),
         back: stats(&back),
+        replay: stats(&replay),
+        checkpoints,
+        rebuild,
     })
+}
+
+/// From the end of the run back to ten points spread over it; between
+/// two measurements the checkpoints are rebuilt (or all dropped).
+fn step_backs(app: &mut App, n: usize, ckpts: bool) -> Result<Vec<Duration>, String> {
+    let mut v = Vec::new();
+    for k in (1..=10).rev() {
+        app.cursor = n - 1;
+        refresh(app);
+        if ckpts {
+            while app.tl.maintain(u64::MAX)? {}
+        } else {
+            app.tl.drop_checkpoints();
+        }
+        let t0 = Instant::now();
+        app.cursor = n * k / 11;
+        refresh(app);
+        v.push(t0.elapsed());
+    }
+    Ok(v)
 }
 
 fn stats(v: &[Duration]) -> (Duration, Duration) {
@@ -69,18 +94,26 @@ fn stats(v: &[Duration]) -> (Duration, Duration) {
     (max, sum / u32::try_from(v.len().max(1)).unwrap_or(1))
 }
 
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
 /// Prints the TUI figures.
 pub fn run(quick: bool) {
     let n = if quick { 20_000 } else { 100_000 };
     match measure(n) {
         Ok(f) => println!(
-            "tui ({} records, {} engine events): frame render max {:.2} ms mean {:.2} ms; step back (replay) max {:.1} ms mean {:.1} ms",
+            "tui ({} records, {} engine events): frame render max {:.2} ms mean {:.2} ms; step back max {:.1} ms mean {:.1} ms ({} checkpoints, rebuilt in {:.0} ms of idle time); without checkpoints (full replay) max {:.1} ms mean {:.1} ms",
             f.records,
             f.events,
-            f.frame.0.as_secs_f64() * 1e3,
-            f.frame.1.as_secs_f64() * 1e3,
-            f.back.0.as_secs_f64() * 1e3,
-            f.back.1.as_secs_f64() * 1e3,
+            ms(f.frame.0),
+            ms(f.frame.1),
+            ms(f.back.0),
+            ms(f.back.1),
+            f.checkpoints,
+            ms(f.rebuild),
+            ms(f.replay.0),
+            ms(f.replay.1),
         ),
         Err(e) => eprintln!("tui bench: {e}"),
     }

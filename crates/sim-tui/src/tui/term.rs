@@ -53,6 +53,8 @@ fn event_loop(terminal: &mut DefaultTerminal, app: &mut App) -> io::Result<()> {
         }
         let timeout = if app.play.on {
             FRAME
+        } else if app.busy {
+            Duration::from_millis(2)
         } else {
             Duration::from_millis(500)
         };
@@ -62,6 +64,8 @@ fn event_loop(terminal: &mut DefaultTerminal, app: &mut App) -> io::Result<()> {
                 update(app, a);
                 dirty = true;
             }
+        } else if app.busy && !app.play.on {
+            update(app, Action::Idle);
         }
         let now = Instant::now();
         let dt = now.duration_since(last).as_secs_f64();

@@ -225,6 +225,7 @@ fn step_back_equals_replay() {
         seed: None,
     };
     let mut tl = Timeline::open(src.clone()).expect("open");
+    tl.min_spacing = 5;
     tl.ensure(400);
     let rs1 = tl.frontier().host_id("rs1").expect("rs1");
     let fault_at = tl
@@ -241,15 +242,21 @@ fn step_back_equals_replay() {
     for i in (0..400).step_by(7) {
         seen.push((i, digest(tl.world_at(i).expect("world"))));
     }
-    // ...then backwards: each one rebuilt, each equal to a fresh replay.
-    for (i, d) in seen.iter().rev() {
+    // ...then backwards: each one rebuilt (from checkpoints, rebuilt in
+    // between, or from time zero), each equal to a fresh replay.
+    let mut used_ckpt = false;
+    for (n, (i, d)) in seen.iter().rev().enumerate() {
+        if n % 2 == 0 {
+            while tl.maintain(3).expect("maintain") {}
+            used_ckpt |= tl.checkpoints() > 0;
+        }
         let back = digest(tl.world_at(*i).expect("world"));
         assert_eq!(&back, d, "state at record {i} after stepping back");
         if i % 49 == 0 {
             assert_eq!(&fresh_digest(&src, &faults, *i), d, "fresh replay to {i}");
         }
     }
-    assert!(tl.replays > 1, "going back rebuilt the world");
+    assert!(used_ckpt, "checkpoints were parked and used");
     assert!(
         tl.entries
             .iter()

@@ -10,8 +10,13 @@
 //! rebuilt world just keeps stepping it.
 //!
 //! `sim_core::world::World` is not `Clone` (IPVS schedulers are trait
-//! objects), so checkpoints are not copies: the one cached *cursor world* is
-//! reused whenever the target lies ahead of it, and rebuilt otherwise.
+//! objects), so checkpoints are not copies but separate live worlds parked
+//! at positions spread over the run. The *cursor world* is reused whenever
+//! the target lies ahead of it; going back takes the nearest checkpoint at
+//! or before the target and steps it forward (a checkpoint used this way is
+//! gone, and [`Timeline::maintain`] rebuilds it from time zero in small
+//! slices while the UI is idle). Without any checkpoint, going back is a
+//! full replay from time zero.
 
 use sim_core::host::HostId;
 use sim_core::scenario::{self, Scenario};
@@ -85,8 +90,14 @@ pub struct Timeline {
     faults: Vec<Fault>,
     frontier: World,
     cursor: Option<(Pos, World)>,
+    /// Parked worlds, sorted by position.
+    ckpts: Vec<(Pos, World)>,
+    /// A checkpoint being rebuilt: target, where it is, the world.
+    building: Option<(Pos, Pos, World)>,
     /// How many full replays were needed (for the benchmark and tests).
     pub replays: u64,
+    /// Least engine steps between checkpoints.
+    pub min_spacing: u64,
 }
 
 fn load(src: &Source, level: TraceLevel) -> Result<Scenario, String> {
@@ -122,7 +133,10 @@ impl Timeline {
             faults: Vec::new(),
             frontier,
             cursor: None,
+            ckpts: Vec::new(),
+            building: None,
             replays: 0,
+            min_spacing: 1000,
         })
     }
 
@@ -234,14 +248,84 @@ impl Timeline {
         let to = self.entries.get(idx).map_or(Pos::default(), |e| e.pos);
         let reuse = matches!(&self.cursor, Some((p, _)) if *p <= to);
         if !reuse {
-            let w = self.replay(to)?;
-            self.replays += 1;
-            self.cursor = Some((to, w));
+            let base = self.ckpts.iter().rposition(|(p, _)| *p <= to);
+            let (p, w) = match base {
+                Some(i) => self.ckpts.remove(i),
+                None => {
+                    self.replays += 1;
+                    (Pos::default(), self.replay(Pos::default())?)
+                }
+            };
+            self.cursor = Some((p, w));
         }
         let (p, w) = self.cursor.as_mut().ok_or("no cursor world")?;
         Self::advance(w, &self.faults, *p, to);
         *p = to;
         Ok(w)
+    }
+
+    /// Engine steps between checkpoints (at least `min_spacing`; at most 48
+    /// parked worlds over the run).
+    fn spacing(&self) -> u64 {
+        (self.frontier.events_handled / 48).max(self.min_spacing.max(1))
+    }
+
+    /// The next checkpoint worth building: the first gap wider than the
+    /// spacing between time zero, the checkpoints and the frontier.
+    fn next_gap(&self) -> Option<Pos> {
+        let c = self.spacing();
+        let mut prev = 0;
+        let ends = self.ckpts.iter().map(|(p, _)| p.step);
+        for s in ends.chain(std::iter::once(self.frontier.events_handled)) {
+            if s > prev + c {
+                let step = prev + c;
+                let faults = self.faults.iter().filter(|f| f.step < step).count();
+                return Some(Pos { step, faults });
+            }
+            prev = s;
+        }
+        None
+    }
+
+    /// Does up to `budget` engine steps of checkpoint rebuilding; returns
+    /// whether more work remains. Call it while the UI is idle.
+    ///
+    /// # Errors
+    /// As [`Timeline::world_at`].
+    pub fn maintain(&mut self, budget: u64) -> Result<bool, String> {
+        if self.building.is_none() {
+            let Some(target) = self.next_gap() else {
+                return Ok(false);
+            };
+            let w = self.replay(Pos::default())?;
+            self.building = Some((target, Pos::default(), w));
+        }
+        let Some((target, at, mut w)) = self.building.take() else {
+            return Ok(false);
+        };
+        let step = at.step.saturating_add(budget).min(target.step);
+        let faults = self.faults.iter().filter(|f| f.step < step).count();
+        let to = Pos { step, faults }.min(target);
+        Self::advance(&mut w, &self.faults, at, to);
+        if to == target {
+            let i = self.ckpts.partition_point(|(p, _)| *p < target);
+            self.ckpts.insert(i, (target, w));
+        } else {
+            self.building = Some((target, to, w));
+        }
+        Ok(true)
+    }
+
+    /// How many checkpoints are parked (for tests and the benchmark).
+    #[must_use]
+    pub fn checkpoints(&self) -> usize {
+        self.ckpts.len()
+    }
+
+    /// Forgets every checkpoint (the benchmark's worst case).
+    pub fn drop_checkpoints(&mut self) {
+        self.ckpts.clear();
+        self.building = None;
     }
 
     /// Injects `cmd` on `host` right after record `idx`: the run after that
@@ -255,6 +339,9 @@ impl Timeline {
         let (_, mut w) = self.cursor.take().ok_or("no cursor world")?;
         self.faults.truncate(at.faults);
         self.entries.retain(|e| e.pos <= at);
+        // Checkpoints past this point saw a future that no longer happens.
+        self.ckpts.retain(|(p, _)| *p <= at);
+        self.building = None;
         w.trace.level = TraceLevel::Full;
         w.trace.records.clear();
         let f = Fault {

@@ -23,9 +23,21 @@ pub const HOST_COMMANDS: [&str; 6] = [
 /// are drawn from them).
 const LOOKAHEAD: usize = 64;
 
+/// Engine steps of checkpoint rebuilding per idle slice (about a
+/// millisecond of work).
+const IDLE_BUDGET: u64 = 300;
+
 /// Applies one action.
 pub fn update(app: &mut App, a: Action) {
+    if a == Action::Idle {
+        match app.tl.maintain(IDLE_BUDGET) {
+            Ok(more) => app.busy = more,
+            Err(e) => app.status = Some(e),
+        }
+        return;
+    }
     app.status = None;
+    app.busy = true;
     match a {
         Action::Quit => app.quit = true,
         Action::Resize(w, h) => app.size = (w, h),
@@ -113,9 +125,11 @@ pub fn step(app: &mut App, forward: bool) -> bool {
         }
         None => {
             let msg = if forward {
-                app.lang.pick("no further matching event", "后面没有匹配的事件")
+                app.lang
+                    .pick("no further matching event", "后面没有匹配的事件")
             } else {
-                app.lang.pick("no earlier matching event", "前面没有匹配的事件")
+                app.lang
+                    .pick("no earlier matching event", "前面没有匹配的事件")
             };
             app.status = Some(msg.into());
             false
