@@ -10,18 +10,25 @@ use std::process::Command;
 use std::thread::sleep;
 use std::time::Duration;
 
+/// A tmux server of our own, so other tmux users are never disturbed.
+const SOCKET: &str = "lvslab-e2e";
+
 struct Session(String);
 
 impl Drop for Session {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.0])
+            .args(["-L", SOCKET, "kill-session", "-t", &self.0])
             .status();
     }
 }
 
 fn tmux(args: &[&str]) -> String {
-    let out = Command::new("tmux").args(args).output().expect("tmux runs");
+    let out = Command::new("tmux")
+        .args(["-L", SOCKET])
+        .args(args)
+        .output()
+        .expect("tmux runs");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 

@@ -58,7 +58,11 @@ pub fn explain(r: &TraceRecord, lab: &Lab, lang: Lang) -> String {
             format!("IPVS on {h} (in LOCAL_IN): {text}"),
             format!("{h} 上的 IPVS（挂在 LOCAL_IN）：{text}"),
         ),
-        TraceKind::Rewrite { before, after, .. } => rewrite(h, before, after, lang),
+        TraceKind::Rewrite {
+            text,
+            before,
+            after,
+        } => rewrite(h, text, before, after, lang),
         TraceKind::Drop { reason } => lang.pick(
             format!("{h} drops the packet: {reason}."),
             format!("{h} 丢弃了该报文：{reason}。"),
@@ -194,7 +198,44 @@ fn rx(h: &str, iface: &str, f: &Frame, lab: &Lab, lang: Lang) -> String {
     )
 }
 
-fn rewrite(h: &str, before: &Frame, after: &Frame, lang: Lang) -> String {
+/// The forwarding method named in the engine's rewrite text.
+fn rewrite_by_name(h: &str, text: &str, lang: Lang) -> Option<String> {
+    let t = text.to_ascii_uppercase();
+    let s = if t.contains("FULLNAT") {
+        lang.pick(
+            format!("FULLNAT: {h} rewrites both source (to its local address) and destination (to the real server), so replies come back to {h} whatever the real server's gateway is."),
+            format!("FULLNAT：{h} 同时改写源地址（改为本机 local address）和目标地址（改为 RS），所以无论 RS 网关如何，响应都会回到 {h}。"),
+        )
+    } else if t.contains("NAT REPLY") || (t.contains("NAT") && t.contains("SOURCE")) {
+        lang.pick(
+            format!("NAT reply: {h} puts the VIP back as the source, so the client sees an answer from the address it called."),
+            format!("NAT 响应：{h} 把源地址改回 VIP，客户端看到的是它访问的地址发回的响应。"),
+        )
+    } else if t.contains("NAT") {
+        lang.pick(
+            format!("NAT: {h} rewrites the destination VIP:port to the real server (DNAT); the reply must come back through {h} to be rewritten back."),
+            format!("NAT：{h} 把目标 VIP:端口 改写为 RS（DNAT）；响应必须经过 {h} 才能改写回来。"),
+        )
+    } else if t.contains("TUN") || t.contains("IPIP") {
+        lang.pick(
+            format!("TUN: {h} wraps the packet in a new IP header to the real server; the real server unwraps it on tunl0, sees the VIP and answers the client directly."),
+            format!("TUN：{h} 给报文加上发往 RS 的新 IP 头；RS 在 tunl0 上解封装，看到 VIP，直接回复客户端。"),
+        )
+    } else if t.contains("DR") {
+        lang.pick(
+            format!("DR: {h} leaves the IP header as it is (client → VIP) and only sends the frame to the real server's MAC; the real server, holding the VIP on lo, answers the client directly."),
+            format!("DR：{h} 不改 IP 头（客户端 → VIP），只把帧发往 RS 的 MAC；RS 在 lo 上持有 VIP，直接回复客户端。"),
+        )
+    } else {
+        return None;
+    };
+    Some(s)
+}
+
+fn rewrite(h: &str, text: &str, before: &Frame, after: &Frame, lang: Lang) -> String {
+    if let Some(s) = rewrite_by_name(h, text, lang) {
+        return s;
+    }
     let (b, a) = (before.ipv4(), after.ipv4());
     if let (Some(b), Some(a)) = (b, a) {
         if matches!(a.payload, IpPayload::Ipip(_)) && !matches!(b.payload, IpPayload::Ipip(_)) {

@@ -42,7 +42,13 @@ pub fn layout(app: &App, (w, h): (u16, u16)) -> Areas {
     let area = Rect::new(0, 0, w, h);
     let ex = if h >= 30 { 3 } else { 2 };
     let body = h.saturating_sub(2 + ex);
-    let topo = topology::wanted_height(app).min(body * 3 / 5);
+    // A detail pane on a small screen gets room at the topology's expense.
+    let share = if app.focus != Focus::Log && h < 40 {
+        2
+    } else {
+        3
+    };
+    let topo = topology::wanted_height(app).min(body * share / 5);
     let [header, topology, explain, bottom, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(topo),

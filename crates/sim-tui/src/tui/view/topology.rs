@@ -79,7 +79,7 @@ pub fn layout(app: &App, area: Rect) -> Layout {
         buses: vec![None; app.cabling.segments.len()],
         ..Layout::default()
     };
-    if area.width < 8 || area.height < 4 {
+    if area.width < 8 || area.height < 3 {
         return out;
     }
     let bands = bands(app);
@@ -89,7 +89,10 @@ pub fn layout(app: &App, area: Rect) -> Layout {
     // is room, a connector row on each side; one row for the legend.
     let conn = u16::from(area.height > nb * 3 + nseg * 3);
     let fixed = nseg * (1 + 2 * conn) + 1;
-    let bh = (area.height.saturating_sub(fixed) / nb.max(1)).clamp(2, box_height(app));
+    // A box needs three rows to show an address; with less room it is
+    // drawn as one line.
+    let bh = (area.height.saturating_sub(fixed) / nb.max(1)).min(box_height(app));
+    let bh = if bh < 3 { 1 } else { bh };
     let mut y = area.y;
     for (b, hosts) in bands.iter().enumerate() {
         if !hosts.is_empty() {
@@ -102,8 +105,8 @@ pub fn layout(app: &App, area: Rect) -> Layout {
         }
     }
     connect(app, &mut out);
-    out.boxes
-        .retain(|(_, r)| r.bottom() <= area.bottom() && r.height >= 2);
+    // The last row is the legend's.
+    out.boxes.retain(|(_, r)| r.bottom() < area.bottom());
     out
 }
 
@@ -240,6 +243,24 @@ fn draw_box(buf: &mut Buffer, area: Rect, r: Rect, hs: &HostSnap, cur: bool, sel
         st = Style::new().fg(Color::DarkGray);
     }
     let w = usize::from(r.width.saturating_sub(2));
+    if r.height == 1 {
+        let first = box_lines(hs)
+            .into_iter()
+            .next()
+            .map(|(t, _)| t)
+            .unwrap_or_default();
+        let star = if hs.holds_vip() { "★" } else { "" };
+        let text = format!("[{}{star}] {first}", hs.name);
+        put(
+            buf,
+            area,
+            r.x,
+            r.y,
+            &truncate(&text, usize::from(r.width)),
+            st.add_modifier(Modifier::BOLD),
+        );
+        return;
+    }
     let top = format!("┌{}┐", "─".repeat(w));
     let bot = format!("└{}┘", "─".repeat(w));
     put(buf, area, r.x, r.y, &top, st);
