@@ -132,7 +132,7 @@ fn header(app: &App, area: Rect, buf: &mut Buffer) {
     let state = if app.play.on { "▶" } else { "⏸" };
     let faults = match app.tl.faults().len() {
         0 => String::new(),
-        k => format!(" │ {} {k}", l.pick("faults", "故障")),
+        k => format!("│ {} {k} ", l.pick("faults", "故障")),
     };
     let text = format!(
         " lvslab · {} │ t={t} │ {} {}/{n}{more} │ {state} {}{} │ {}: {} │ {} ",
@@ -163,7 +163,7 @@ fn explanation(app: &App, area: Rect, buf: &mut Buffer) {
         m.explain_zh.as_ref().or(m.explain.as_ref()),
     );
     let text = match intro {
-        Some(t) if e.pos.step == 0 => format!("{} — {t}", m.description),
+        Some(t) if e.pos == super::timeline::Pos::default() => format!("{} — {t}", m.description),
         _ => explain(&e.rec, &app.lab, app.lang),
     };
     spans.push(Span::styled(text, Style::new().fg(Color::White)));
