@@ -52,6 +52,8 @@ pub struct Lab {
     /// Non-VIP addresses of directors (hosts with IPVS services or a
     /// keepalived.conf): health checks come from these.
     pub director_addrs: BTreeSet<Ipv4Addr>,
+    /// Hosts holding a VIP on lo or tunl0 (DR/TUN real servers).
+    pub vip_hidden: BTreeSet<String>,
 }
 
 impl Lab {
@@ -84,9 +86,21 @@ impl Lab {
                 );
             }
         }
+        let vip_hidden = w
+            .hosts
+            .iter()
+            .filter(|h| {
+                h.ifaces.iter().any(|i| {
+                    i.kind != sim_core::host::IfKind::Ether
+                        && i.addrs.iter().any(|a| vips.contains(&a.addr))
+                })
+            })
+            .map(|h| h.name.clone())
+            .collect();
         Lab {
             vips,
             director_addrs,
+            vip_hidden,
         }
     }
 

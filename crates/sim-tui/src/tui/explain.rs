@@ -187,10 +187,18 @@ fn rx(h: &str, iface: &str, f: &Frame, lab: &Lab, lang: Lang) -> String {
     if let Some(ip) = f.ipv4().map(innermost)
         && lab.vips.contains(&ip.dst)
     {
-        return lang.pick(
-                format!("{h} receives a packet for the VIP {}: whoever holds the VIP on a NIC (the director) gets it from the client; a real server accepts it because the VIP is on its lo.", ip.dst),
-                format!("{h} 收到发往 VIP {} 的报文：在网卡上持有 VIP 的主机（调度器）从客户端收到它；RS 因 lo 上配置了 VIP 而接收。", ip.dst),
-            );
+        let d = ip.dst;
+        return if lab.vip_hidden.contains(h) {
+            lang.pick(
+                format!("{h} accepts this packet for the VIP {d}: the VIP is configured on its lo (or tunl0), and arp_ignore/arp_announce keep it from ever answering ARP for it."),
+                format!("{h} 接收发往 VIP {d} 的报文：VIP 配置在它的 lo（或 tunl0）上，arp_ignore/arp_announce 保证它从不应答对 VIP 的 ARP。"),
+            )
+        } else {
+            lang.pick(
+                format!("{h} receives the request for the VIP {d}: it holds the VIP on a NIC, so clients' ARP for the VIP found it. IPVS will see the packet at LOCAL_IN."),
+                format!("{h} 收到发往 VIP {d} 的请求：它在网卡上持有 VIP，客户端对 VIP 的 ARP 找到的就是它。IPVS 将在 LOCAL_IN 处理该报文。"),
+            )
+        };
     }
     lang.pick(
         format!("{h} receives the frame on {iface}; its destination MAC is this NIC (or broadcast), so it is processed."),
@@ -201,27 +209,29 @@ fn rx(h: &str, iface: &str, f: &Frame, lab: &Lab, lang: Lang) -> String {
 /// The forwarding method named in the engine's rewrite text.
 fn rewrite_by_name(h: &str, text: &str, lang: Lang) -> Option<String> {
     let t = text.to_ascii_uppercase();
-    let s = if t.contains("FULLNAT") {
+    let words: Vec<&str> = t.split(|c: char| !c.is_ascii_alphanumeric()).collect();
+    let has = |w: &str| words.contains(&w);
+    let s = if has("FULLNAT") {
         lang.pick(
             format!("FULLNAT: {h} rewrites both source (to its local address) and destination (to the real server), so replies come back to {h} whatever the real server's gateway is."),
             format!("FULLNAT：{h} 同时改写源地址（改为本机 local address）和目标地址（改为 RS），所以无论 RS 网关如何，响应都会回到 {h}。"),
         )
-    } else if t.contains("NAT REPLY") || (t.contains("NAT") && t.contains("SOURCE")) {
+    } else if has("NAT") && (has("REPLY") || has("SOURCE")) {
         lang.pick(
             format!("NAT reply: {h} puts the VIP back as the source, so the client sees an answer from the address it called."),
             format!("NAT 响应：{h} 把源地址改回 VIP，客户端看到的是它访问的地址发回的响应。"),
         )
-    } else if t.contains("NAT") {
+    } else if has("NAT") {
         lang.pick(
             format!("NAT: {h} rewrites the destination VIP:port to the real server (DNAT); the reply must come back through {h} to be rewritten back."),
             format!("NAT：{h} 把目标 VIP:端口 改写为 RS（DNAT）；响应必须经过 {h} 才能改写回来。"),
         )
-    } else if t.contains("TUN") || t.contains("IPIP") {
+    } else if has("TUN") || has("IPIP") {
         lang.pick(
             format!("TUN: {h} wraps the packet in a new IP header to the real server; the real server unwraps it on tunl0, sees the VIP and answers the client directly."),
             format!("TUN：{h} 给报文加上发往 RS 的新 IP 头；RS 在 tunl0 上解封装，看到 VIP，直接回复客户端。"),
         )
-    } else if t.contains("DR") {
+    } else if has("DR") {
         lang.pick(
             format!("DR: {h} leaves the IP header as it is (client → VIP) and only sends the frame to the real server's MAC; the real server, holding the VIP on lo, answers the client directly."),
             format!("DR：{h} 不改 IP 头（客户端 → VIP），只把帧发往 RS 的 MAC；RS 在 lo 上持有 VIP，直接回复客户端。"),

@@ -430,3 +430,41 @@ fn goto_time_and_fault_injection() {
         "before the fault the link is up"
     );
 }
+
+#[test]
+fn explanations_follow_the_forwarding_method() {
+    let find = |a: &mut App, host: &str, needle: &str| -> String {
+        a.tl.ensure(2000);
+        let e =
+            a.tl.entries
+                .iter()
+                .find(|e| &*e.rec.host == host && e.rec.to_string().contains(needle))
+                .unwrap_or_else(|| panic!("no {needle} on {host}"));
+        explain(&e.rec, &a.lab, Lang::En)
+    };
+    let mut dr = app(DR, Lang::En);
+    let rs = find(
+        &mut dr,
+        "rs1",
+        "RX ens33 00:0c:29:e6:67:b6 > 00:0c:29:11:11:31, IP 192.168.59.133",
+    );
+    assert!(rs.contains("VIP is configured on its lo"), "{rs}");
+    let lvs = find(
+        &mut dr,
+        "lvs",
+        "RX ens33 00:0c:29:11:11:33 > 00:0c:29:e6:67:b6, IP",
+    );
+    assert!(lvs.contains("holds the VIP on a NIC"), "{lvs}");
+    assert!(find(&mut dr, "lvs", "REWRITE").starts_with("DR:"));
+    let reply = find(
+        &mut dr,
+        "rs1",
+        "TX ens33 00:0c:29:11:11:31 > 00:0c:29:11:11:33, IP 192.168.59.135.80",
+    );
+    assert!(reply.contains("straight to"), "{reply}");
+    let mut nat = app("scenarios/labs/nat.toml", Lang::En);
+    assert!(find(&mut nat, "lvs", "REWRITE IPVS NAT:").starts_with("NAT:"));
+    assert!(find(&mut nat, "lvs", "REWRITE IPVS NAT reply").starts_with("NAT reply:"));
+    let mut tun = app("scenarios/labs/tun.toml", Lang::En);
+    assert!(find(&mut tun, "lvs", "REWRITE").starts_with("TUN:"));
+}
