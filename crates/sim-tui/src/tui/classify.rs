@@ -54,6 +54,8 @@ pub struct Lab {
     pub director_addrs: BTreeSet<Ipv4Addr>,
     /// Hosts holding a VIP on lo or tunl0 (DR/TUN real servers).
     pub vip_hidden: BTreeSet<String>,
+    /// FULLNAT local addresses: they carry client traffic, not checks.
+    pub laddrs: BTreeSet<Ipv4Addr>,
 }
 
 impl Lab {
@@ -62,6 +64,7 @@ impl Lab {
     pub fn of(w: &World) -> Lab {
         let mut seen: std::collections::BTreeMap<Ipv4Addr, usize> = Default::default();
         let mut vips = BTreeSet::new();
+        let mut laddrs = BTreeSet::new();
         for h in &w.hosts {
             for (_, a, _) in h.addresses() {
                 *seen.entry(a).or_default() += 1;
@@ -70,6 +73,7 @@ impl Lab {
                 if let sim_core::ipvs::types::ServiceKey::Addr { addr, .. } = s.key {
                     vips.insert(addr);
                 }
+                laddrs.extend(s.laddrs.iter().copied());
             }
         }
         vips.extend(seen.iter().filter(|(_, n)| **n > 1).map(|(a, _)| *a));
@@ -101,6 +105,7 @@ impl Lab {
             vips,
             director_addrs,
             vip_hidden,
+            laddrs,
         }
     }
 
@@ -115,7 +120,8 @@ impl Lab {
             IpPayload::Vrrp(_) => PacketKind::Vrrp,
             IpPayload::Tcp(_) | IpPayload::Udp(_) => {
                 let d = &self.director_addrs;
-                let vip = self.vips.contains(&ip.src) || self.vips.contains(&ip.dst);
+                let client = |a| self.vips.contains(a) || self.laddrs.contains(a);
+                let vip = client(&ip.src) || client(&ip.dst);
                 if !vip && (d.contains(&ip.src) || d.contains(&ip.dst)) {
                     return PacketKind::Check;
                 }
