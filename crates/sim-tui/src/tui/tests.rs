@@ -468,3 +468,29 @@ fn explanations_follow_the_forwarding_method() {
     let mut tun = app("scenarios/labs/tun.toml", Lang::En);
     assert!(find(&mut tun, "lvs", "REWRITE").starts_with("TUN:"));
 }
+
+#[test]
+fn every_shipped_scenario_opens_steps_and_renders() {
+    let mut n = 0;
+    for dir in ["scenarios/labs", "scenarios/lessons", "scenarios/basics"] {
+        let Ok(rd) = std::fs::read_dir(root().join(dir)) else { continue };
+        let mut files: Vec<_> = rd.filter_map(Result::ok).map(|e| e.path()).collect();
+        files.sort();
+        for p in files.iter().filter(|p| p.extension().is_some_and(|x| x == "toml")) {
+            let rel = format!("{dir}/{}", p.file_name().and_then(|f| f.to_str()).unwrap_or(""));
+            let mut a = app(&rel, Lang::Zh);
+            steps(&mut a, Action::Forward, 60);
+            let at = (a.cursor, a.snap.hosts.clone());
+            steps(&mut a, Action::Forward, 20);
+            steps(&mut a, Action::Back, 20);
+            assert_eq!((a.cursor, a.snap.hosts.clone()), at, "{rel}: back after forward");
+            for act in [Action::Inspect, Action::HostOfEvent, Action::FocusNext] {
+                update(&mut a, act);
+                let t = text(&render(&mut a, 100, 30));
+                assert!(t.contains(&a.tl.meta.name), "{rel}: header shown");
+            }
+            n += 1;
+        }
+    }
+    assert!(n >= 4, "found the shipped scenarios ({n})");
+}
