@@ -1,4 +1,4 @@
-//! `lvslab tui SCENARIO`: the classroom packet-flow view.
+//! `lvslab tui SCENARIO [--lang en|zh]`: the classroom packet-flow view.
 //!
 //! Structure (event → action → update → view, as in ratatui's templates):
 //!
@@ -9,7 +9,27 @@
 //! ```
 //!
 //! [`timeline::Timeline`] records the run and rebuilds the world exactly at
-//! any record (deterministic replay), so stepping back is exact.
+//! any record (deterministic replay from parked checkpoint worlds), so
+//! stepping back is exact, not an approximation.
+//!
+//! Keys: space play/pause · → n l one event forward · ← p h one event back
+//! · + − speed · g jump to a time · f filter (all, ARP, TCP, VRRP, checks,
+//! the selected connection) · tab/shift-tab panes (log, inspector, host) ·
+//! i inspector · o host view of the event's host · [ ] other hosts · ↑ ↓ j
+//! move in the log, Enter jumps there · Home/End · k inject a fault · t
+//! English/中文 · ? help · q or Ctrl-C quit. Mouse: click a host box for its
+//! view, a log line to jump to it, wheel to scroll.
+//!
+//! What the view simplifies (also stated in the help):
+//! - one step is one trace record; the host view at a record shows the
+//!   hosts after the whole engine event that produced it (a host handles a
+//!   frame in one instant, as the engine does);
+//! - packet colours are inferred: ARP and VRRP by protocol, *check* for TCP
+//!   or UDP between a director's own (non-VIP) address and another host,
+//!   otherwise *request* when the destination port is below the source
+//!   port and *reply* when not;
+//! - a fault (`k`) runs its command right after the selected engine event;
+//!   the rest of the run is recomputed from there (replays include it).
 
 pub mod action;
 pub mod app;

@@ -271,7 +271,7 @@ fn popup(app: &App, area: Rect, buf: &mut Buffer) {
 }
 
 fn help_lines(app: &App) -> Vec<Line<'static>> {
-    let rows: [(&str, &str, &str); 16] = [
+    let rows: [(&str, &str, &str); 17] = [
         ("space", "play / pause", "播放 / 暂停"),
         ("→ n l", "one event forward", "前进一个事件"),
         (
