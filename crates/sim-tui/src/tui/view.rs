@@ -320,6 +320,11 @@ fn help_lines(app: &App) -> Vec<Line<'static>> {
             "simplified: no TCP options, no IP fragments",
             "简化：无 TCP 选项、无 IP 分片",
         ),
+        (
+            "",
+            "host view: state after the whole engine event",
+            "主机视图：整个引擎事件之后的状态",
+        ),
     ];
     rows.iter()
         .map(|(k, en, zh)| {
