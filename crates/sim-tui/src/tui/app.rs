@@ -78,6 +78,8 @@ pub struct HostSnap {
     pub addrs: Vec<AddrSnap>,
     /// NICs that are down.
     pub down: Vec<String>,
+    /// httpd is running.
+    pub httpd: bool,
 }
 
 impl HostSnap {

@@ -56,6 +56,8 @@ pub struct Lab {
     pub vip_hidden: BTreeSet<String>,
     /// FULLNAT local addresses: they carry client traffic, not checks.
     pub laddrs: BTreeSet<Ipv4Addr>,
+    /// Hosts that ran httpd when the UI opened (web servers).
+    pub web: BTreeSet<String>,
 }
 
 impl Lab {
@@ -101,7 +103,14 @@ impl Lab {
             })
             .map(|h| h.name.clone())
             .collect();
+        let web = w
+            .hosts
+            .iter()
+            .filter(|h| h.services.httpd)
+            .map(|h| h.name.clone())
+            .collect();
         Lab {
+            web,
             vips,
             director_addrs,
             vip_hidden,

@@ -473,17 +473,29 @@ fn explanations_follow_the_forwarding_method() {
 fn every_shipped_scenario_opens_steps_and_renders() {
     let mut n = 0;
     for dir in ["scenarios/labs", "scenarios/lessons", "scenarios/basics"] {
-        let Ok(rd) = std::fs::read_dir(root().join(dir)) else { continue };
+        let Ok(rd) = std::fs::read_dir(root().join(dir)) else {
+            continue;
+        };
         let mut files: Vec<_> = rd.filter_map(Result::ok).map(|e| e.path()).collect();
         files.sort();
-        for p in files.iter().filter(|p| p.extension().is_some_and(|x| x == "toml")) {
-            let rel = format!("{dir}/{}", p.file_name().and_then(|f| f.to_str()).unwrap_or(""));
+        for p in files
+            .iter()
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        {
+            let rel = format!(
+                "{dir}/{}",
+                p.file_name().and_then(|f| f.to_str()).unwrap_or("")
+            );
             let mut a = app(&rel, Lang::Zh);
             steps(&mut a, Action::Forward, 60);
             let at = (a.cursor, a.snap.hosts.clone());
             steps(&mut a, Action::Forward, 20);
             steps(&mut a, Action::Back, 20);
-            assert_eq!((a.cursor, a.snap.hosts.clone()), at, "{rel}: back after forward");
+            assert_eq!(
+                (a.cursor, a.snap.hosts.clone()),
+                at,
+                "{rel}: back after forward"
+            );
             for act in [Action::Inspect, Action::HostOfEvent, Action::FocusNext] {
                 update(&mut a, act);
                 let t = text(&render(&mut a, 100, 30));
@@ -493,4 +505,24 @@ fn every_shipped_scenario_opens_steps_and_renders() {
         }
     }
     assert!(n >= 4, "found the shipped scenarios ({n})");
+}
+
+#[test]
+fn stopping_a_real_server_shows_on_its_box_and_can_be_undone() {
+    let mut a = app(DR, Lang::En);
+    steps(&mut a, Action::Forward, 30);
+    let i = a
+        .snap
+        .faults
+        .iter()
+        .position(|(h, c)| a.snap.hosts[*h].name == "rs1" && c == "systemctl stop httpd")
+        .expect("stop httpd offered");
+    a.popup = Popup::Faults(i);
+    update(&mut a, Action::Confirm);
+    let rs1 = a.snap.hosts.iter().position(|h| h.name == "rs1").expect("rs1");
+    assert!(!a.snap.hosts[rs1].httpd);
+    assert!(text(&render(&mut a, 120, 40)).contains("rs1 httpd✗"));
+    assert!(a.snap.faults.contains(&(rs1, "systemctl start httpd".to_string())));
+    update(&mut a, Action::Back);
+    assert!(a.snap.hosts[rs1].httpd, "before the fault httpd runs");
 }

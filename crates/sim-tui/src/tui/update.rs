@@ -304,7 +304,7 @@ pub fn refresh(app: &mut App) {
         pos: Some(pos),
         hosts: host_snaps(w, &app.lab.vips),
         host_view: want_host.map(|_| (host, host_view(w, host))),
-        faults: fault_menu(w),
+        faults: fault_menu(w, &app.lab.web),
     };
 }
 
@@ -334,6 +334,7 @@ fn host_snaps(w: &World, vips: &std::collections::BTreeSet<std::net::Ipv4Addr>) 
                     .filter(|i| i.kind == IfKind::Ether && !i.up)
                     .map(|i| i.name.clone())
                     .collect(),
+                httpd: h.services.httpd,
             }
         })
         .collect()
@@ -359,7 +360,7 @@ pub fn host_view(w: &mut World, h: usize) -> String {
     out
 }
 
-fn fault_menu(w: &World) -> FaultMenu {
+fn fault_menu(w: &World, web: &std::collections::BTreeSet<String>) -> FaultMenu {
     let mut m = Vec::new();
     for h in &w.hosts {
         if h.files.contains_key("/etc/keepalived/keepalived.conf") {
@@ -369,6 +370,8 @@ fn fault_menu(w: &World) -> FaultMenu {
     for h in &w.hosts {
         if h.services.httpd {
             m.push((h.id, "systemctl stop httpd".to_string()));
+        } else if web.contains(&h.name) {
+            m.push((h.id, "systemctl start httpd".to_string()));
         }
     }
     for h in &w.hosts {

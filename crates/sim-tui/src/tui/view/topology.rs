@@ -222,13 +222,22 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         };
         let is_cur = cur_host.as_deref() == Some(hs.name.as_str());
         let selected = app.focus == Focus::Host && app.host == *h;
-        draw_box(buf, area, *r, hs, is_cur, selected);
+        let web_down = app.lab.web.contains(&hs.name) && !hs.httpd;
+        draw_box(buf, area, *r, hs, is_cur, selected, web_down);
     }
     draw_packets(app, &l, area, buf);
     legend(app, area, buf);
 }
 
-fn draw_box(buf: &mut Buffer, area: Rect, r: Rect, hs: &HostSnap, cur: bool, sel: bool) {
+fn draw_box(
+    buf: &mut Buffer,
+    area: Rect,
+    r: Rect,
+    hs: &HostSnap,
+    cur: bool,
+    sel: bool,
+    web_down: bool,
+) {
     let mut st = Style::new().fg(Color::Gray);
     if hs.holds_vip() {
         st = Style::new().fg(Color::Yellow);
@@ -270,6 +279,9 @@ fn draw_box(buf: &mut Buffer, area: Rect, r: Rect, hs: &HostSnap, cur: bool, sel
     }
     if !hs.powered {
         title.push_str(" (off)");
+    }
+    if web_down {
+        title.push_str(" httpd✗");
     }
     put(
         buf,
