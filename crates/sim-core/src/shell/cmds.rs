@@ -29,6 +29,7 @@ pub fn run_simple(w: &mut World, h: HostId, s: &Simple, input: Option<&str>) -> 
         "ipvsadm" => crate::world::lvs::ipvsadm(w, h, &args, input.or(s.heredoc.as_deref())),
         "modprobe" => modprobe(w, h, &args),
         "poweroff" | "shutdown" | "halt" => {
+            w.keepalived_power_off(h);
             w.power_off(h);
             CmdOutput::ok()
         }
