@@ -291,22 +291,85 @@ fn command(h: &str, cmd: &str, note: &str, lang: Lang) -> String {
     )
 }
 
+/// keepalived log lines worth explaining: (words in the line, English,
+/// Chinese). The first match wins.
+const KEEPALIVED: [(&[&str], &str, &str); 12] = [
+    (
+        &["PRIORITY 0"],
+        "the master is leaving (priority-0 advert): the backup takes over after only its skew time, without waiting three intervals.",
+        "MASTER 正在退出（优先级 0 通告）：BACKUP 只需等待偏移时间即可接管，不必等三个通告周期。",
+    ),
+    (
+        &["ADVERTISEMENT TIMEOUT"],
+        "no advert from the master for 3×advert_int plus skew: this backup now becomes master.",
+        "在 3×advert_int 加偏移时间内没有收到 MASTER 的通告：本机由 BACKUP 转为 MASTER。",
+    ),
+    (
+        &["ENTERING MASTER"],
+        "it becomes MASTER: it adds the VIP to its NIC and sends gratuitous ARP so every neighbour sends VIP traffic here.",
+        "成为 MASTER：把 VIP 加到网卡上，并发送免费 ARP，让所有邻居把发往 VIP 的流量送到这里。",
+    ),
+    (
+        &["ENTERING BACKUP"],
+        "it is BACKUP: it listens for the master's adverts and does not hold the VIP.",
+        "处于 BACKUP：监听 MASTER 的通告，不持有 VIP。",
+    ),
+    (
+        &["ENTERING FAULT"],
+        "FAULT: a tracked interface or script failed, so it gives up the VIP.",
+        "FAULT：被跟踪的接口或脚本失败，因此放弃 VIP。",
+    ),
+    (
+        &["HIGHER PRIORITY"],
+        "a master heard a higher-priority advert: it steps down to backup.",
+        "MASTER 收到更高优先级的通告：退回 BACKUP。",
+    ),
+    (
+        &["LOWER PRIORITY"],
+        "a master heard a lower-priority advert: it answers with its own advert to win the election.",
+        "MASTER 收到更低优先级的通告：发送自己的通告以赢得选举。",
+    ),
+    (
+        &["GRATUITOUS"],
+        "gratuitous ARP for the VIP: hosts and switches learn which MAC the VIP is at now.",
+        "为 VIP 发送免费 ARP：主机和交换机据此得知 VIP 现在对应哪个 MAC。",
+    ),
+    (
+        &["REMOVING"],
+        "a health check failed: keepalived takes the real server out of the IPVS table, so no new connection goes there.",
+        "健康检查失败：keepalived 把该 RS 从 IPVS 表中摘除，新连接不再发往它。",
+    ),
+    (
+        &["ADDING"],
+        "the health check passes: keepalived puts the real server into the IPVS table.",
+        "健康检查通过：keepalived 把该 RS 加入 IPVS 表。",
+    ),
+    (
+        &["STOP"],
+        "keepalived stops: a master sends a priority-0 advert and removes the VIP.",
+        "keepalived 停止：MASTER 发送优先级 0 的通告并删除 VIP。",
+    ),
+    (
+        &["QUORUM"],
+        "the number of healthy real servers crossed the quorum: the virtual service is switched accordingly.",
+        "健康 RS 的数量越过了 quorum 阈值：虚拟服务随之切换。",
+    ),
+];
+
 fn keepalived(h: &str, text: &str, lang: Lang) -> String {
     let t = text.to_ascii_uppercase();
-    if t.contains("MASTER") && (t.contains("ENTER") || t.contains("TRANSITION")) {
-        return lang.pick(
-            format!("keepalived on {h}: {text} — it heard no better advert for 3×advert_int plus skew, so it takes the VIP and sends gratuitous ARP."),
-            format!("{h} 上的 keepalived：{text}——在 3×advert_int 加偏移时间内未收到更高优先级的通告，于是接管 VIP 并发送免费 ARP。"),
-        );
+    let why = KEEPALIVED
+        .iter()
+        .find(|(words, _, _)| words.iter().all(|w| t.contains(w)))
+        .map(|(_, en, zh)| lang.pick(*en, *zh));
+    match why {
+        Some(w) => lang.pick(
+            format!("keepalived on {h}: {text} — {w}"),
+            format!("{h} 上的 keepalived：{text}——{w}"),
+        ),
+        None => lang.pick(
+            format!("keepalived on {h}: {text}"),
+            format!("{h} 上的 keepalived：{text}"),
+        ),
     }
-    if t.contains("BACKUP") {
-        return lang.pick(
-            format!("keepalived on {h}: {text} — a higher-priority master is advertising, so this router stays backup and releases the VIP."),
-            format!("{h} 上的 keepalived：{text}——有更高优先级的 MASTER 在通告，本机保持 BACKUP 并释放 VIP。"),
-        );
-    }
-    lang.pick(
-        format!("keepalived on {h}: {text}"),
-        format!("{h} 上的 keepalived：{text}"),
-    )
 }

@@ -519,10 +519,78 @@ fn stopping_a_real_server_shows_on_its_box_and_can_be_undone() {
         .expect("stop httpd offered");
     a.popup = Popup::Faults(i);
     update(&mut a, Action::Confirm);
-    let rs1 = a.snap.hosts.iter().position(|h| h.name == "rs1").expect("rs1");
+    let rs1 = a
+        .snap
+        .hosts
+        .iter()
+        .position(|h| h.name == "rs1")
+        .expect("rs1");
     assert!(!a.snap.hosts[rs1].httpd);
     assert!(text(&render(&mut a, 120, 40)).contains("rs1 httpd✗"));
-    assert!(a.snap.faults.contains(&(rs1, "systemctl start httpd".to_string())));
+    assert!(
+        a.snap
+            .faults
+            .contains(&(rs1, "systemctl start httpd".to_string()))
+    );
     update(&mut a, Action::Back);
     assert!(a.snap.hosts[rs1].httpd, "before the fault httpd runs");
+}
+
+#[test]
+fn failing_the_master_moves_the_vip_and_back_restores_it() {
+    let ka = "scenarios/labs/tutorial-keepalived-dr.toml";
+    let mut a = app(ka, Lang::En);
+    let holder = |a: &App| {
+        a.snap
+            .hosts
+            .iter()
+            .filter(|h| h.holds_vip())
+            .map(|h| h.name.clone())
+            .collect::<Vec<_>>()
+    };
+    update(&mut a, Action::GotoPrompt);
+    for c in "5s".chars() {
+        update(&mut a, Action::Type(c));
+    }
+    update(&mut a, Action::Confirm);
+    assert_eq!(holder(&a), ["lvs-master"]);
+    let before = a.cursor;
+    let i = a
+        .snap
+        .faults
+        .iter()
+        .position(|(h, c)| {
+            a.snap.hosts[*h].name == "lvs-master" && c == "systemctl stop keepalived"
+        })
+        .expect("stop keepalived on the master is offered");
+    a.popup = Popup::Faults(i);
+    update(&mut a, Action::Confirm);
+    assert!(holder(&a).is_empty(), "the master released the VIP");
+    a.filter = Filter::Vrrp;
+    let mut n = 0;
+    while holder(&a) != ["lvs-backup"] {
+        assert!(
+            update_forward(&mut a) && n < 500,
+            "the backup never took the VIP"
+        );
+        n += 1;
+    }
+    let t = text(&render(&mut a, 120, 40));
+    assert!(t.contains("lvs-backup ★VIP"), "{t}");
+    golden("ka-takeover-120x40", &t);
+    a.filter = Filter::All;
+    while a.cursor > before {
+        update(&mut a, Action::Back);
+    }
+    assert_eq!(
+        holder(&a),
+        ["lvs-master"],
+        "stepping back restores the master"
+    );
+}
+
+fn update_forward(a: &mut App) -> bool {
+    let c = a.cursor;
+    update(a, Action::Forward);
+    a.cursor != c
 }
