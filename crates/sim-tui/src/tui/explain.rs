@@ -141,6 +141,13 @@ fn tx(h: &str, iface: &str, f: &Frame, lab: &Lab, lang: Lang) -> String {
             format!("{h} 是 vrid {} 的 VRRP MASTER（优先级 {}）：每 {} 秒通告一次；BACKUP 收到通告就保持静默。", v.vrid, v.priority, v.interval),
         );
     }
+    if lab.kind(f) == super::classify::PacketKind::Check {
+        let ip = innermost(ip);
+        return lang.pick(
+            format!("health check: {h} talks to {} directly (not through the VIP); a refused or unanswered check takes the real server out of the IPVS table.", ip.dst),
+            format!("健康检查：{h} 直接访问 {}（不经过 VIP）；检查被拒绝或无应答时，该 RS 会被移出 IPVS 表。", ip.dst),
+        );
+    }
     tx_tcp(h, iface, ip, lab, lang)
 }
 
