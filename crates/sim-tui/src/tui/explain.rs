@@ -143,6 +143,12 @@ fn tx(h: &str, iface: &str, f: &Frame, lab: &Lab, lang: Lang) -> String {
     }
     if lab.kind(f) == super::classify::PacketKind::Check {
         let ip = innermost(ip);
+        if !lab.director_addrs.contains(&ip.src) {
+            return lang.pick(
+                format!("{h} answers {}'s health check on its real address; keepalived counts it as a success.", ip.dst),
+                format!("{h} 在其真实地址上回应 {} 的健康检查；keepalived 记为成功。", ip.dst),
+            );
+        }
         return lang.pick(
             format!("health check: {h} talks to {} directly (not through the VIP); a refused or unanswered check takes the real server out of the IPVS table.", ip.dst),
             format!("健康检查：{h} 直接访问 {}（不经过 VIP）；检查被拒绝或无应答时，该 RS 会被移出 IPVS 表。", ip.dst),
