@@ -143,10 +143,16 @@ fn tx(h: &str, iface: &str, f: &Frame, lab: &Lab, lang: Lang) -> String {
     }
     if lab.kind(f) == super::classify::PacketKind::Check {
         let ip = innermost(ip);
+        if !lab.director_addrs.contains(&ip.src) && ip.tcp().is_some_and(|t| t.flags.rst) {
+            return lang.pick(
+                format!("{h} refuses {}'s health check (RST: nothing listens); keepalived counts a failure.", ip.dst),
+                format!("{h} 拒绝了 {} 的健康检查（RST：没有服务在监听）；keepalived 记为失败。", ip.dst),
+            );
+        }
         if !lab.director_addrs.contains(&ip.src) {
             return lang.pick(
-                format!("{h} answers {}'s health check on its real address; keepalived counts it as a success.", ip.dst),
-                format!("{h} 在其真实地址上回应 {} 的健康检查；keepalived 记为成功。", ip.dst),
+                format!("{h} answers {}'s health check on its real address.", ip.dst),
+                format!("{h} 在其真实地址上回应 {} 的健康检查。", ip.dst),
             );
         }
         return lang.pick(
