@@ -270,63 +270,65 @@ fn popup(app: &App, area: Rect, buf: &mut Buffer) {
         .render(r, buf);
 }
 
+/// The help: (keys, English, Chinese).
+const HELP: [(&str, &str, &str); 17] = [
+    ("space", "play / pause", "播放 / 暂停"),
+    ("→ n l", "one event forward", "前进一个事件"),
+    (
+        "← p h",
+        "one event back (exact replay)",
+        "后退一个事件（精确重放）",
+    ),
+    ("+ -", "faster / slower", "加速 / 减速"),
+    ("g", "jump to a time", "跳转到时间"),
+    (
+        "f",
+        "filter: all, ARP, TCP, VRRP, checks, this connection",
+        "过滤：全部、ARP、TCP、VRRP、健康检查、当前连接",
+    ),
+    (
+        "tab",
+        "next pane (log, inspector, host)",
+        "切换窗格（事件、检查、主机）",
+    ),
+    (
+        "i / o",
+        "inspector / host view of this event's host",
+        "报文检查 / 当前事件主机视图",
+    ),
+    (
+        "[ ]",
+        "previous / next host; click a host box",
+        "上一个 / 下一个主机；可点击主机",
+    ),
+    (
+        "↑ ↓ j",
+        "move in the log (Enter jumps) / scroll",
+        "在事件列表中移动（回车跳转）/ 滚动",
+    ),
+    ("Home End", "first / last event", "第一个 / 最后一个事件"),
+    (
+        "k",
+        "inject a fault (keepalived, httpd, link)",
+        "注入故障（keepalived、httpd、链路）",
+    ),
+    ("t", "English / 中文", "English / 中文"),
+    ("?", "this help", "本帮助"),
+    ("q", "quit (Ctrl-C too)", "退出（也可 Ctrl-C）"),
+    (
+        "",
+        "simplified: no TCP options, no IP fragments",
+        "简化：无 TCP 选项、无 IP 分片",
+    ),
+    (
+        "",
+        "host view: state after the whole engine event",
+        "主机视图：整个引擎事件之后的状态",
+    ),
+];
+
 fn help_lines(app: &App) -> Vec<Line<'static>> {
-    let rows: [(&str, &str, &str); 17] = [
-        ("space", "play / pause", "播放 / 暂停"),
-        ("→ n l", "one event forward", "前进一个事件"),
-        (
-            "← p h",
-            "one event back (exact replay)",
-            "后退一个事件（精确重放）",
-        ),
-        ("+ -", "faster / slower", "加速 / 减速"),
-        ("g", "jump to a time", "跳转到时间"),
-        (
-            "f",
-            "filter: all, ARP, TCP, VRRP, checks, this connection",
-            "过滤：全部、ARP、TCP、VRRP、健康检查、当前连接",
-        ),
-        (
-            "tab",
-            "next pane (log, inspector, host)",
-            "切换窗格（事件、检查、主机）",
-        ),
-        (
-            "i / o",
-            "inspector / host view of this event's host",
-            "报文检查 / 当前事件主机视图",
-        ),
-        (
-            "[ ]",
-            "previous / next host; click a host box",
-            "上一个 / 下一个主机；可点击主机",
-        ),
-        (
-            "↑ ↓ j",
-            "move in the log (Enter jumps) / scroll",
-            "在事件列表中移动（回车跳转）/ 滚动",
-        ),
-        ("Home End", "first / last event", "第一个 / 最后一个事件"),
-        (
-            "k",
-            "inject a fault (keepalived, httpd, link)",
-            "注入故障（keepalived、httpd、链路）",
-        ),
-        ("t", "English / 中文", "English / 中文"),
-        ("?", "this help", "本帮助"),
-        ("q", "quit (Ctrl-C too)", "退出（也可 Ctrl-C）"),
-        (
-            "",
-            "simplified: no TCP options, no IP fragments",
-            "简化：无 TCP 选项、无 IP 分片",
-        ),
-        (
-            "",
-            "host view: state after the whole engine event",
-            "主机视图：整个引擎事件之后的状态",
-        ),
-    ];
-    rows.iter()
+    HELP.iter()
         .map(|(k, en, zh)| {
             Line::from(vec![
                 Span::styled(format!("{k:>9}  "), Style::new().fg(Color::Yellow)),
