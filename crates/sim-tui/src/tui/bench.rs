@@ -20,13 +20,13 @@ pub struct Figures {
     pub records: usize,
     /// Engine events in the run.
     pub events: u64,
-    /// Worst and mean frame render time.
-    pub frame: (Duration, Duration),
-    /// Worst and mean time to step back to an earlier record, with the
+    /// Frame render time: worst, median, 95th percentile.
+    pub frame: (Duration, Duration, Duration),
+    /// Time to step back to an earlier record (worst, median, p95), with the
     /// checkpoints rebuilt (as they are after a moment of idle time).
-    pub back: (Duration, Duration),
+    pub back: (Duration, Duration, Duration),
     /// The same with no checkpoint at all (full replay from time zero).
-    pub replay: (Duration, Duration),
+    pub replay: (Duration, Duration, Duration),
     /// Checkpoints parked over the run.
     pub checkpoints: usize,
     /// Wall time to rebuild every checkpoint from scratch (idle time).
@@ -88,10 +88,19 @@ fn step_backs(app: &mut App, n: usize, ckpts: bool) -> Result<Vec<Duration>, Str
     Ok(v)
 }
 
-fn stats(v: &[Duration]) -> (Duration, Duration) {
-    let max = v.iter().max().copied().unwrap_or_default();
-    let sum: Duration = v.iter().sum();
-    (max, sum / u32::try_from(v.len().max(1)).unwrap_or(1))
+/// (max, median, 95th percentile).
+fn stats(v: &[Duration]) -> (Duration, Duration, Duration) {
+    let mut v = v.to_vec();
+    v.sort_unstable();
+    let at = |q: usize| {
+        v.get((v.len() * q / 100).min(v.len().saturating_sub(1)))
+            .copied()
+    };
+    (
+        v.last().copied().unwrap_or_default(),
+        at(50).unwrap_or_default(),
+        at(95).unwrap_or_default(),
+    )
 }
 
 fn ms(d: Duration) -> f64 {
@@ -103,17 +112,18 @@ pub fn run(quick: bool) {
     let n = if quick { 20_000 } else { 100_000 };
     match measure(n) {
         Ok(f) => println!(
-            "tui ({} records, {} engine events): frame render max {:.2} ms mean {:.2} ms; step back max {:.1} ms mean {:.1} ms ({} checkpoints, rebuilt in {:.0} ms of idle time); without checkpoints (full replay) max {:.1} ms mean {:.1} ms",
+            "tui ({} records, {} engine events): frame render median {:.2} ms p95 {:.2} ms max {:.2} ms; step back median {:.1} ms max {:.1} ms ({} checkpoints, rebuilt in {:.0} ms of idle time); without checkpoints (full replay) median {:.1} ms max {:.1} ms",
             f.records,
             f.events,
-            ms(f.frame.0),
             ms(f.frame.1),
-            ms(f.back.0),
+            ms(f.frame.2),
+            ms(f.frame.0),
             ms(f.back.1),
+            ms(f.back.0),
             f.checkpoints,
             ms(f.rebuild),
-            ms(f.replay.0),
             ms(f.replay.1),
+            ms(f.replay.0),
         ),
         Err(e) => eprintln!("tui bench: {e}"),
     }
