@@ -310,7 +310,7 @@ fn systemctl(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
         return CmdOutput::fail(1, "systemctl: the lab does not list units");
     };
     if !verbs.contains(verb) {
-        return CmdOutput::fail(1, format!("Unknown operation {verb}."));
+        return CmdOutput::fail(1, format!("Unknown operation '{verb}'."));
     }
     let units: Vec<&str> = args
         .iter()

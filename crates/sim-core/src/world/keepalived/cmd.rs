@@ -138,6 +138,6 @@ pub fn keepalived_systemctl(w: &mut World, h: HostId, verb: &str) -> CmdOutput {
                 ..CmdOutput::ok()
             }
         }
-        other => CmdOutput::fail(1, format!("Unknown operation {other}.")),
+        other => CmdOutput::fail(1, format!("Unknown operation '{other}'.")),
     }
 }
