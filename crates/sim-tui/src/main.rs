@@ -13,6 +13,7 @@ use sim_core::trace::TraceLevel;
 mod bench;
 mod check;
 mod files;
+mod tui;
 
 /// A deterministic Linux Virtual Server lab: real commands, simulated hosts.
 #[derive(Parser, Debug)]
@@ -28,6 +29,14 @@ enum TraceFmt {
     Text,
     /// One JSON object per line.
     Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum UiLang {
+    /// English.
+    En,
+    /// Simplified Chinese.
+    Zh,
 }
 
 #[derive(Subcommand, Debug)]
@@ -96,6 +105,17 @@ enum Cmd {
         /// Time limit for the kernel run, in seconds.
         #[arg(long)]
         timeout: Option<u64>,
+    },
+    /// The classroom view: step through the run packet by packet.
+    Tui {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// Language of the explanations and labels.
+        #[arg(long, value_enum, default_value = "en")]
+        lang: UiLang,
+        /// Override the scenario's root seed.
+        #[arg(long)]
+        seed: Option<u64>,
     },
     /// Scenario regression: run every scenario with [[expect]] tables and check them.
     ///
@@ -307,6 +327,19 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                 timeout,
             })
             .map_err(|e| Fail(2, e))
+        }
+        Cmd::Tui {
+            scenario,
+            lang,
+            seed,
+        } => {
+            let text = files::read(&scenario)?;
+            let lang = match lang {
+                UiLang::En => tui::explain::Lang::En,
+                UiLang::Zh => tui::explain::Lang::Zh,
+            };
+            tui::run(&scenario.display().to_string(), &text, seed, lang).map_err(|e| Fail(2, e))?;
+            Ok(0)
         }
         Cmd::Check {
             paths,
