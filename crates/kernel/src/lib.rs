@@ -74,8 +74,9 @@ pub struct Experiment {
     pub timeline: Vec<(u64, Timed)>,
     /// IPVS schedulers the setup uses (checked before running).
     pub schedulers: BTreeSet<String>,
-    /// Why mainline Linux cannot run this scenario at all (FULLNAT).
-    pub not_mainline: Option<String>,
+    /// Why the kernel backend does not run this scenario at all (FULLNAT
+    /// is not in mainline Linux; keepalived is not run yet).
+    pub not_run: Option<String>,
     /// Hosts whose ipvsadm views are compared.
     pub directors: Vec<String>,
 }
@@ -222,7 +223,7 @@ fn prepare(id: usize, path: &Path) -> Result<(Experiment, simside::SimRun), Stri
     let sim = simside::run(&name, &src, &dref).map_err(|e| e.to_string())?;
     let mut setup = Vec::new();
     let mut schedulers = BTreeSet::new();
-    let mut not_mainline = None;
+    let mut not_run = None;
     for (hi, h) in topo.hosts.iter().enumerate() {
         let tr = translate::translate(&h.setup, &h.files);
         for t in &tr {
@@ -237,7 +238,7 @@ fn prepare(id: usize, path: &Path) -> Result<(Experiment, simside::SimRun), Stri
                         .iter()
                         .any(|a| a == "--fullnat" || a == "-P" || a == "--add-laddr")
                     {
-                        not_mainline = Some(
+                        not_run = Some(
                             "FULLNAT (--fullnat, local addresses -P) is Alibaba's LVS extension, not in mainline Linux".to_string(),
                         );
                     }
@@ -248,6 +249,13 @@ fn prepare(id: usize, path: &Path) -> Result<(Experiment, simside::SimRun), Stri
                     }
                 }
             }
+        }
+        if tr.iter().flat_map(|t| &t.steps).any(
+            |st| matches!(st, translate::Step::Skip(w) if w.starts_with("keepalived is not run")),
+        ) {
+            not_run.get_or_insert_with(|| {
+                "it runs keepalived, which the kernel backend does not run yet (VRRP and checkers are not compared)".to_string()
+            });
         }
         setup.push((hi, tr));
     }
@@ -295,7 +303,7 @@ fn prepare(id: usize, path: &Path) -> Result<(Experiment, simside::SimRun), Stri
             requests,
             timeline,
             schedulers,
-            not_mainline,
+            not_run,
             directors,
         },
         sim,

@@ -154,7 +154,7 @@ fn experiment(s: &mut String, x: &Experiment) {
     let _ = writeln!(s, "\n# ---- experiment {e}: {}", x.label.replace('\n', " "));
     let _ = writeln!(s, "echo \"@@LVL begin {e}\"");
     let skip = format!(": > \"$LVL_DIR/skip.{e}\"");
-    if let Some(why) = &x.not_mainline {
+    if let Some(why) = &x.not_run {
         let _ = writeln!(
             s,
             "echo {0}; echo {0} >&3; {skip}",

@@ -169,6 +169,7 @@ fn simple(s: &Simple, files: &mut BTreeMap<String, String>) -> Vec<Step> {
         }
         "hostnamectl" | "hostname" => skip("host names do not matter to IPVS"),
         "curl" => skip("clients run from the [[client]] entries"),
+        "keepalived" => skip("keepalived is not run by the kernel backend: VRRP is not compared"),
         other => vec![Step::Skip(format!(
             "`{other}` is not on the kernel backend's allow-list: not run"
         ))],

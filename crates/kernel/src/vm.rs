@@ -149,7 +149,10 @@ pub fn run(
         .stderr(Stdio::piped());
     progress.say(
         "boot",
-        &format!("qemu ({accel}, {mem} MiB), kernel {}", base.version),
+        &format!(
+            "qemu ({accel}, {smp} vCPUs, {mem} MiB), kernel {}",
+            base.version
+        ),
     );
     let mut child = cmd.spawn().map_err(|e| {
         format!("cannot start qemu-system-x86_64: {e} (apt-get install {APT_PACKAGES})")
