@@ -159,7 +159,7 @@ impl Progress {
                     self.say(ph, &format!("{i}/{n}"));
                 }
             }
-            ["@@LVL", "unsupported", e, m @ ..] => {
+            ["@@LVL", "notrun", e, m @ ..] => {
                 self.say("skip", &format!("{e}: not run: {}", m.join(" ")));
             }
             ["@@LVL", "done"] => self.say("done", "script finished"),
@@ -416,7 +416,7 @@ pub fn main(opts: &Options) -> Result<u8, String> {
         run.kernel,
         t0.elapsed().as_secs_f64(),
         if unsupported > 0 {
-            format!(", {unsupported} not run (kernel lacks a module)")
+            format!(", {unsupported} not run (see above)")
         } else {
             String::new()
         }

@@ -157,14 +157,15 @@ fn experiment(s: &mut String, x: &Experiment) {
     if let Some(why) = &x.not_run {
         let _ = writeln!(
             s,
-            "echo {0}; echo {0} >&3; {skip}",
-            q(&format!("@@LVL unsupported {e} {why}"))
+            "echo {}; echo {} >&3; {skip}",
+            q(&format!("@@LVL unsupported {e} {why}")),
+            q(&format!("@@LVL notrun {e} {why}"))
         );
     }
     for sch in &x.schedulers {
         let _ = writeln!(
             s,
-            "lvl_sched_ok {sch} || {{ echo \"@@LVL unsupported {e} ip_vs_{sch}\"; echo \"@@LVL unsupported {e} ip_vs_{sch}\" >&3; {skip}; }}",
+            "lvl_sched_ok {sch} || {{ echo \"@@LVL unsupported {e} ip_vs_{sch}\"; echo \"@@LVL notrun {e} ip_vs_{sch} missing\" >&3; {skip}; }}",
             sch = q(sch)
         );
     }
