@@ -14,6 +14,24 @@ if ! apt-cache show linux-image-cloud-amd64 >/dev/null 2>&1 && [ "$(id -u)" = 0 
   apt-get update -qq
 fi
 cargo build -q --bin lvslab
-exec target/debug/lvslab kernel "$@" \
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+target/debug/lvslab kernel "$@" \
   scenarios/labs/tutorial-dr.toml scenarios/labs/nat.toml scenarios/labs/tun.toml \
-  scenarios/conformance
+  scenarios/conformance | tee "$log" || status=$?
+[ "$status" = 0 ] && exit 0
+# The guest's test client (busybox wget) now and then resets a connection
+# instead of closing it (seen: 1 run in 5 of labs/tun.toml, an -lnc entry in
+# CLOSE instead of FIN_WAIT). Scenarios that differed run once more; only a
+# difference that happens again fails the suite.
+mapfile -t again < <(grep -E '^== .*: [1-9][0-9]* differences$' "$log" | sed -E 's/^== (.*): [0-9]+ differences$/\1/')
+if [ "$status" != 1 ] || [ ${#again[@]} -eq 0 ] || [ ${#again[@]} -gt 5 ]; then
+  exit "$status"
+fi
+echo "kernel-suite: ${#again[@]} scenario(s) differed; running them once more: ${again[*]}"
+if target/debug/lvslab kernel "$@" "${again[@]}"; then
+  echo "kernel-suite: FLAKY — these differed once and agreed on the rerun: ${again[*]}"
+  exit 0
+fi
+exit 1
