@@ -1,0 +1,1 @@
+//! Scenario sections for flow fidelity (filled below).
