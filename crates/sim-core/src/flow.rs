@@ -326,6 +326,40 @@ pub fn run(cfg: &FlowConfig, ipvs: &mut Ipvs) -> Result<FlowOutput, FlowError> {
     Ok(sim.finish())
 }
 
+/// Runs a scenario loaded with `fidelity = "flow"` on its director (the
+/// host whose IPVS table has the workloads' virtual service).
+///
+/// # Errors
+/// The scenario is not a flow scenario, or [`run`] refuses it.
+pub fn run_scenario(sc: &mut crate::scenario::Scenario) -> Result<FlowOutput, FlowError> {
+    let cfg = sc
+        .flow
+        .as_ref()
+        .ok_or_else(|| FlowError("not a flow-fidelity scenario".into()))?;
+    let Some(w) = cfg.workloads.first() else {
+        return Err(FlowError(
+            "flow fidelity needs a [workload] or a [[client]] curl loop".into(),
+        ));
+    };
+    let key = ServiceKey::Addr {
+        proto: Protocol::Tcp,
+        addr: w.vip,
+        port: w.vport,
+    };
+    let h = sc
+        .world
+        .hosts
+        .iter()
+        .position(|h| h.ipvs.find_service(&key).is_some())
+        .ok_or_else(|| {
+            FlowError(format!(
+                "no host has the virtual service TCP {}:{} (add it with ipvsadm -A -t {}:{} in the director's setup)",
+                w.vip, w.vport, w.vip, w.vport
+            ))
+        })?;
+    run(cfg, &mut sc.world.hosts[h].ipvs)
+}
+
 impl<'a> Sim<'a> {
     fn new(
         cfg: &FlowConfig,
