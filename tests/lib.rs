@@ -40,9 +40,9 @@ pub fn golden(name: &str, actual: &str) {
     let path = root().join("tests/golden").join(name);
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).unwrap();
+            std::fs::create_dir_all(dir).expect("create the golden folder");
         }
-        std::fs::write(&path, actual).unwrap();
+        std::fs::write(&path, actual).expect("write the golden file");
         return;
     }
     let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {

@@ -12,6 +12,8 @@ fn same_seed_same_trace() {
     for rel in [
         "scenarios/basics/router.toml",
         "scenarios/labs/tutorial-dr.toml",
+        "scenarios/labs/nat.toml",
+        "scenarios/labs/tun.toml",
     ] {
         let a = trace(rel);
         let b = trace(rel);

@@ -2,4 +2,6 @@
 
 mod determinism;
 mod invalid;
+mod lvs;
+mod parsers;
 mod scenarios;

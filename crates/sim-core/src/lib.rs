@@ -10,6 +10,7 @@ pub mod host;
 pub mod ipvs;
 pub mod keepalived;
 pub mod metrics;
+pub mod lint;
 pub mod packet;
 pub mod rng;
 pub mod scenario;

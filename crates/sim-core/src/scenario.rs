@@ -48,6 +48,8 @@ use crate::time::{SimDuration, SimTime};
 use crate::trace::{TraceKind, TraceLevel};
 use crate::world::World;
 
+pub mod expect;
+
 /// A problem in a scenario, located in its file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScenarioError {
@@ -109,6 +111,8 @@ struct FileDoc {
     server: Vec<crate::flow::spec::ServerDoc>,
     #[serde(default)]
     director: Option<crate::flow::spec::DirectorDoc>,
+    #[serde(default)]
+    expect: Vec<Spanned<expect::ExpectDoc>>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -214,6 +218,8 @@ pub struct Scenario {
     pub fidelity: crate::flow::spec::Fidelity,
     /// The flow-fidelity run description (`fidelity = "flow"` only).
     pub flow: Option<crate::flow::FlowConfig>,
+    /// `[[expect]]` tables, checked by `lvslab check`.
+    pub expectations: Vec<expect::Expectation>,
 }
 
 pub(crate) struct Ctx<'a> {
@@ -600,9 +606,11 @@ pub fn load_with(
     };
     let (fidelity, flow) =
         crate::flow::spec::build(&cx, &docs, &w, &doc.scenario.name, seed, duration, read)?;
+    let expectations = expect::build(&cx, &doc.expect, &w)?;
     Ok(Scenario {
         fidelity,
         flow,
+        expectations,
         name: doc.scenario.name,
         description: doc.scenario.description,
         explain: doc.scenario.explain,

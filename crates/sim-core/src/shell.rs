@@ -170,10 +170,10 @@ pub fn check_line(text: &str) -> Result<(), ShellError> {
     let l = lex::parse_line(text, Some("")).map_err(ShellError::Syntax)?;
     for (_, p) in &l.parts {
         for s in p {
-            if let Some(n) = s.argv.first() {
-                if !known(n) {
-                    return Err(ShellError::Unknown(n.clone()));
-                }
+            if let Some(n) = s.argv.first()
+                && !known(n)
+            {
+                return Err(ShellError::Unknown(n.clone()));
             }
         }
     }

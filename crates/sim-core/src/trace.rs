@@ -164,7 +164,10 @@ impl fmt::Display for TraceRecord {
             }
             TraceKind::Route { text } => write!(f, "ROUTE {text}"),
             TraceKind::Ipvs { text } => write!(f, "IPVS {text}"),
-            TraceKind::Rewrite { text, after, .. } => write!(f, "REWRITE {text}: {after}"),
+            TraceKind::Rewrite { text, after, .. } => match after.ipv4() {
+                Some(p) => write!(f, "REWRITE {text}: {p}"),
+                None => write!(f, "REWRITE {text}: {after}"),
+            },
             TraceKind::Drop { reason } => write!(f, "DROP {reason}"),
             TraceKind::Neigh { text } => write!(f, "NEIGH {text}"),
             TraceKind::App { text } => write!(f, "APP {text}"),

@@ -135,6 +135,8 @@ pub struct World {
     pub seed: u64,
     /// Per-host random streams (`host/<name>`).
     pub host_rng: Vec<SimRng>,
+    /// Per-host IPVS random streams (`ipvs/<name>`, used by `twos`).
+    pub ipvs_rng: Vec<SimRng>,
     /// Client applications (curl loops).
     pub apps: Vec<ClientApp>,
     /// Timed commands.
@@ -160,6 +162,7 @@ impl World {
             trace: Trace::new(level),
             seed,
             host_rng: Vec::new(),
+            ipvs_rng: Vec::new(),
             apps: Vec::new(),
             actions: Vec::new(),
             counters: Vec::new(),
@@ -187,6 +190,8 @@ impl World {
         let mut r = rng::stream(self.seed, &format!("host/{name}"));
         self.hosts[id].tcp.next_port = 32768 + (rng::below(&mut r, 28232) as u16);
         self.host_rng.push(r);
+        self.ipvs_rng
+            .push(rng::stream(self.seed, &format!("ipvs/{name}")));
         self.counters.push(HostCounters::default());
         id
     }

@@ -11,6 +11,7 @@ use sim_core::time::{SimDuration, SimTime};
 use sim_core::trace::TraceLevel;
 
 mod bench;
+mod check;
 mod files;
 
 /// A deterministic Linux Virtual Server lab: real commands, simulated hosts.
@@ -75,6 +76,27 @@ enum Cmd {
         #[arg(long)]
         until: Option<String>,
     },
+    /// Scenario regression: run every scenario with [[expect]] tables and check them.
+    ///
+    /// Exit status 1 when any expectation fails. Directories are searched for
+    /// *.toml files (folders named `invalid` are skipped); default: scenarios/.
+    Check {
+        /// Scenario files or folders.
+        paths: Vec<PathBuf>,
+        /// Also write the results as JUnit XML (written atomically).
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// Rewrite golden files that differ (review the change with git diff).
+        #[arg(long)]
+        update: bool,
+    },
+    /// Find classic LVS misconfigurations (DR ARP problem, NAT gateway, ...) and say how to fix them.
+    ///
+    /// Exit status 1 when there is a warning.
+    Lint {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+    },
     /// Measure the engine: event-queue throughput and a packet-level LVS run.
     Bench {
         /// A shorter run (for CI smoke tests).
@@ -132,6 +154,9 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                 TraceLevel::Events
             };
             let mut sc = load(&scenario, level, seed)?;
+            for f in sim_core::lint::lint(&sc) {
+                eprintln!("{}: lint: {}", scenario.display(), f.one_line());
+            }
             let end = SimTime::ZERO
                 + match until {
                     Some(u) => duration(&u, "--until")?,
@@ -230,15 +255,37 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                     None => sc.duration,
                 };
             sc.world.step_until(end);
-            if let Some(hn) = &host {
-                if sc.world.host_id(hn).is_none() {
-                    return Err(Fail(2, format!("lvslab: unknown host `{hn}`")));
-                }
+            if let Some(hn) = &host
+                && sc.world.host_id(hn).is_none()
+            {
+                return Err(Fail(2, format!("lvslab: unknown host `{hn}`")));
             }
             let (bytes, n) = files::pcap_of(&sc.world, host.as_deref());
             files::write_atomic(&output, &bytes)?;
             eprintln!("wrote {n} packets to {}", output.display());
             Ok(0)
+        }
+        Cmd::Check {
+            paths,
+            junit,
+            update,
+        } => check::run(&paths, junit.as_deref(), update),
+        Cmd::Lint { scenario } => {
+            let sc = load(&scenario, TraceLevel::Events, None)?;
+            let found = sim_core::lint::lint(&sc);
+            for f in &found {
+                println!("{}: {f}", scenario.display());
+            }
+            let warnings = found
+                .iter()
+                .filter(|f| f.severity == sim_core::lint::Severity::Warning)
+                .count();
+            println!(
+                "{}: {warnings} warnings, {} notes",
+                scenario.display(),
+                found.len() - warnings
+            );
+            Ok(u8::from(warnings > 0))
         }
         Cmd::Bench { quick } => {
             bench::run(quick);

@@ -74,6 +74,8 @@ pub struct NeighEntry {
     pub queue: Vec<Ipv4Packet>,
     /// Timer generation: a timer event carrying an older value is stale.
     pub epoch: u64,
+    /// When the hardware address was last set (`n->updated`, for locktime).
+    pub updated: SimTime,
 }
 
 impl NeighEntry {
@@ -119,6 +121,7 @@ impl NeighTable {
                 probes: 0,
                 queue: Vec::new(),
                 epoch: 0,
+                updated: SimTime::ZERO,
             })
     }
 

@@ -141,10 +141,10 @@ impl Rule {
                 None => v == pat,
             })
         }
-        if let Some((neg, n)) = self.proto {
-            if (p.proto == n) == neg {
-                return false;
-            }
+        if let Some((neg, n)) = self.proto
+            && (p.proto == n) == neg
+        {
+            return false;
         }
         for (m, a) in [(self.src, p.src), (self.dst, p.dst)] {
             if let Some((neg, net, pre)) = m {
@@ -155,21 +155,21 @@ impl Rule {
             }
         }
         for (m, v) in [(self.sport, p.sport), (self.dport, p.dport)] {
-            if let Some((lo, hi)) = m {
-                if !v.is_some_and(|v| v >= lo && v <= hi) {
-                    return false;
-                }
-            }
-        }
-        if let Some(i) = &self.in_if {
-            if !ifm(i, p.in_if.as_ref()) {
+            if let Some((lo, hi)) = m
+                && !v.is_some_and(|v| v >= lo && v <= hi)
+            {
                 return false;
             }
         }
-        if let Some(o) = &self.out_if {
-            if !ifm(o, p.out_if.as_ref()) {
-                return false;
-            }
+        if let Some(i) = &self.in_if
+            && !ifm(i, p.in_if.as_ref())
+        {
+            return false;
+        }
+        if let Some(o) = &self.out_if
+            && !ifm(o, p.out_if.as_ref())
+        {
+            return false;
         }
         true
     }

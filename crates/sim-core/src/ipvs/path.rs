@@ -279,6 +279,40 @@ impl Ipvs {
         }
     }
 
+    /// Whether nothing can match: no service and no connection entry (the
+    /// hooks then pass every packet through untouched).
+    #[must_use]
+    pub fn is_idle(&self) -> bool {
+        self.conns.is_empty() && self.svcs.iter().all(Option::is_none)
+    }
+
+    /// What [`Ipvs::out_packet`] would answer, without counting or state
+    /// changes (the LOCAL_IN priority-98 test for replies to a local address).
+    #[must_use]
+    pub fn peek_out(&self, m: &PacketMeta) -> OutVerdict {
+        let key = (
+            m.proto.number(),
+            u32::from(m.saddr),
+            m.sport,
+            u32::from(m.daddr),
+            m.dport,
+        );
+        match self
+            .conns
+            .lookup_out(&key)
+            .and_then(|id| Some((id, self.conns.get(id)?)))
+        {
+            Some((conn, c)) => OutVerdict::Rewrite {
+                conn,
+                saddr: c.vaddr,
+                sport: c.vport,
+                daddr: c.caddr,
+                dport: c.cport,
+            },
+            None => OutVerdict::NotOurs,
+        }
+    }
+
     /// `FORWARD` priority 100 (`ip_vs_out_hook`) for a reply real server →
     /// client of a NAT or FULLNAT entry.
     pub fn out_packet(&mut self, now: SimTime, m: &PacketMeta) -> OutVerdict {

@@ -178,10 +178,10 @@ fn ip_addr(w: &mut World, h: HostId, rest: &[&str]) -> CmdOutput {
                 .and_then(|i| rest.get(i + 1))
                 .copied()
                 .or_else(|| rest.get(1).copied());
-            if let Some(d) = dev {
-                if w.hosts[h].iface_by_name(d).is_none() {
-                    return CmdOutput::fail(1, format!("Device \"{d}\" does not exist."));
-                }
+            if let Some(d) = dev
+                && w.hosts[h].iface_by_name(d).is_none()
+            {
+                return CmdOutput::fail(1, format!("Device \"{d}\" does not exist."));
             }
             CmdOutput::out(w.hosts[h].render_ip_addr(dev))
         }
@@ -483,14 +483,13 @@ pub fn ifconfig(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
         if updown != Some(false) && !is_alias {
             let _ = w.link_set(h, &dev, true);
         }
-    } else if let Some(p) = prefix {
-        if let Some(x) = w.hosts[h].ifaces[i]
+    } else if let Some(p) = prefix
+        && let Some(x) = w.hosts[h].ifaces[i]
             .addrs
             .iter_mut()
             .find(|x| x.label == *label)
-        {
-            x.prefix = p;
-        }
+    {
+        x.prefix = p;
     }
     match updown {
         Some(false) if is_alias => {
@@ -703,11 +702,11 @@ pub fn iptables(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
                     k += 1;
                 }
                 cmd = Some((a, chain));
-                if matches!(a, "-I" | "-D" | "-P") {
-                    if let Some(n) = args.get(k + 1).filter(|n| !n.starts_with('-')) {
-                        pos_arg = Some(n);
-                        k += 1;
-                    }
+                if matches!(a, "-I" | "-D" | "-P")
+                    && let Some(n) = args.get(k + 1).filter(|n| !n.starts_with('-'))
+                {
+                    pos_arg = Some(n);
+                    k += 1;
                 }
             }
             "!" => neg = true,

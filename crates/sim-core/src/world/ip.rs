@@ -2,7 +2,6 @@
 //! netfilter hook traversals around them.
 
 use std::net::Ipv4Addr;
-use std::sync::Arc;
 
 use super::World;
 use crate::host::HostId;
@@ -154,10 +153,10 @@ impl World {
                     },
                 );
             }
-            if let Some(tcp) = p.tcp() {
-                if tcp.flags.ack {
-                    self.neigh_confirm(h, iface, p.src, smac);
-                }
+            if let Some(tcp) = p.tcp()
+                && tcp.flags.ack
+            {
+                self.neigh_confirm(h, iface, p.src, smac);
             }
             self.ip_local_deliver(h, iface, p, mark);
         } else if host.sysctl.ip_forward() {
@@ -405,10 +404,5 @@ impl World {
             data: AppData::None,
         };
         self.ip_output(h, Ipv4Packet::new(dst, src, IpPayload::Tcp(r)));
-    }
-
-    /// Interface name helper for traces.
-    pub(crate) fn ifname(&self, h: HostId, i: usize) -> Arc<str> {
-        Arc::from(self.hosts[h].ifaces[i].name.as_str())
     }
 }

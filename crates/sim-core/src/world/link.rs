@@ -14,6 +14,8 @@ use crate::time::{NS_PER_S, SimDuration};
 use crate::trace::TraceKind;
 
 /// `retrans_time_ms` default.
+/// `net.ipv4.neigh.*.locktime`: the ARP table default, `1 * HZ` = 1 s.
+const ARP_LOCKTIME: SimDuration = SimDuration::from_secs(1);
 const RETRANS: SimDuration = SimDuration::from_secs(1);
 /// `delay_first_probe_time` default.
 const DELAY_PROBE: SimDuration = SimDuration::from_secs(5);
@@ -31,11 +33,10 @@ impl World {
         let Some(seg) = nic.segment else { return };
         let bits = u64::from(frame.wire_len()) * 8;
         let segment = &self.segments[seg];
-        let ser = if segment.bandwidth_bps == 0 {
-            0
-        } else {
-            bits.saturating_mul(NS_PER_S) / segment.bandwidth_bps
-        };
+        let ser = bits
+            .saturating_mul(NS_PER_S)
+            .checked_div(segment.bandwidth_bps)
+            .unwrap_or(0);
         let start = nic.tx_busy_until.max(self.now);
         nic.tx_busy_until = start + SimDuration(ser);
         let arrive = nic.tx_busy_until + segment.latency;
@@ -110,8 +111,26 @@ impl World {
         let mut note = None;
         let for_us = a.op == ArpOp::Request && host.is_local(a.tpa);
         if let Some(e) = host.neigh.get_mut(iface, a.spa) {
-            if e.state != NudState::Permanent {
-                let changed = e.mac != Some(a.sha);
+            let changed = e.mac != Some(a.sha);
+            // arp_process: "if several different ARP replies follow back-to-back,
+            // use the FIRST one": no override within locktime (1 s) unless the
+            // packet is a gratuitous ARP or a request for one of our addresses.
+            let valid =
+                e.mac.is_some() && !matches!(e.state, NudState::Incomplete | NudState::Failed);
+            let locked =
+                valid && changed && !for_us && !a.is_gratuitous() && now < e.updated + ARP_LOCKTIME;
+            if locked {
+                note = Some(format!(
+                    "{} is-at {} ignored: the entry got {} less than locktime (1 s) ago; \
+                     Linux keeps the first answer",
+                    a.spa,
+                    a.sha,
+                    e.mac.map(|m| m.to_string()).unwrap_or_default()
+                ));
+            } else if e.state != NudState::Permanent {
+                if changed {
+                    e.updated = now;
+                }
                 let solicited = a.op == ArpOp::Reply
                     && matches!(
                         e.state,
@@ -147,6 +166,7 @@ impl World {
             // A request for one of our addresses creates a STALE entry for the sender.
             let e = host.neigh.incomplete(iface, a.spa);
             e.mac = Some(a.sha);
+            e.updated = now;
             e.state = NudState::Stale;
             note = Some(format!(
                 "{} dev {dev} lladdr {} STALE (learned from its request)",
@@ -462,17 +482,16 @@ impl World {
     /// Upper-layer confirmation: traffic from `mac` proves the neighbour alive.
     pub(crate) fn neigh_confirm(&mut self, h: HostId, iface: usize, ip: Ipv4Addr, mac: MacAddr) {
         let now = self.now;
-        if let Some(e) = self.hosts[h].neigh.get_mut(iface, ip) {
-            if e.mac == Some(mac)
-                && matches!(
-                    e.state,
-                    NudState::Reachable | NudState::Delay | NudState::Probe
-                )
-            {
-                e.confirmed = now;
-                if e.reachable_time == SimDuration::ZERO {
-                    e.reachable_time = SimDuration::from_secs(30);
-                }
+        if let Some(e) = self.hosts[h].neigh.get_mut(iface, ip)
+            && e.mac == Some(mac)
+            && matches!(
+                e.state,
+                NudState::Reachable | NudState::Delay | NudState::Probe
+            )
+        {
+            e.confirmed = now;
+            if e.reachable_time == SimDuration::ZERO {
+                e.reachable_time = SimDuration::from_secs(30);
             }
         }
     }

@@ -50,10 +50,7 @@ impl World {
         dport: u16,
         role: SockRole,
     ) -> Option<SockKey> {
-        let Some(rt) = self.route_output(h, dst) else {
-            return None;
-        };
-        let src = rt.src?;
+        let src = self.route_output(h, dst)?.src?;
         let iss = self.host_rng[h].next_u32();
         let host = &mut self.hosts[h];
         let sport = host.tcp.ephemeral(src, dst, dport);

@@ -1,0 +1,177 @@
+//! The `lvslab` binary as users run it: check, lint, pcap (read back by tshark).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn lvslab(args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_lvslab"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run lvslab");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("lvslab-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("create a temporary folder");
+    d
+}
+
+#[test]
+fn check_passes_on_the_shipped_labs_and_fails_when_behaviour_changes() {
+    let (code, out, _) = lvslab(&["check", "scenarios/labs/tutorial-dr.toml"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("ok   scenarios/labs/tutorial-dr.toml (3 expectations, seed 1)"));
+
+    // The same lab with rs1 and rs2 added the other way round: rr now starts at rs1.
+    let text = std::fs::read_to_string(root().join("scenarios/labs/tutorial-dr.toml")).unwrap();
+    let a = "ipvsadm -a -t 192.168.59.135:80 -r 192.168.59.131:80 -g -w 1";
+    let b = "ipvsadm -a -t 192.168.59.135:80 -r 192.168.59.132:80 -g -w 1";
+    let swapped = text.replace(a, "@A@").replace(b, a).replace("@A@", b);
+    let d = tmpdir("check");
+    let f = d.join("dr-swapped.toml");
+    std::fs::write(&f, swapped).unwrap();
+    let junit = d.join("junit.xml");
+    let (code, out, _) = lvslab(&[
+        "check",
+        f.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL"), "{out}");
+    assert!(
+        out.contains(r#"responses were ["rs1", "rs2", "rs1", "rs2", "rs1", "rs2"]"#),
+        "{out}"
+    );
+    assert!(out.contains("reproduce: lvslab run"), "{out}");
+    assert!(out.contains("--seed 1"), "{out}");
+    // ipvsadm -Ln output is the same (it sorts), but the InActConn line may move:
+    // the first differing line of any golden comparison is named.
+    let x = std::fs::read_to_string(&junit).unwrap();
+    assert!(x.starts_with("<?xml"));
+    assert!(x.contains("<failure message=\"responses were"), "{x}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn check_reports_the_first_differing_line_of_a_command_output() {
+    let text = std::fs::read_to_string(root().join("scenarios/labs/tutorial-dr.toml")).unwrap();
+    let changed = text.replace(
+        "  -> 192.168.59.131:80            Route   1      0          3         ",
+        "  -> 192.168.59.131:80            Route   1      0          4         ",
+    );
+    let d = tmpdir("diff");
+    let f = d.join("dr.toml");
+    std::fs::write(&f, changed).unwrap();
+    let (code, out, _) = lvslab(&["check", f.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(out.contains("first difference at line 5:"), "{out}");
+    assert!(out.contains("Route   1      0          4"), "{out}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn lint_names_each_lessons_mistake() {
+    for (lesson, needle) in [
+        ("dr-arp-problem", "arp_ignore=0"),
+        (
+            "nat-wrong-gateway",
+            "default gateway is 192.168.10.254, not the director",
+        ),
+        ("dr-port-mapping", "DR and TUN cannot map ports"),
+    ] {
+        let (code, out, _) = lvslab(&["lint", &format!("scenarios/lessons/{lesson}.toml")]);
+        assert_eq!(code, 1, "{lesson}: {out}");
+        assert!(out.contains(needle), "{lesson}: {out}");
+        assert!(out.contains("fix: "), "{lesson}: {out}");
+    }
+    let (code, out, _) = lvslab(&["lint", "scenarios/labs/tutorial-dr.toml"]);
+    assert_eq!(code, 0, "{out}");
+}
+
+/// tshark, if installed (CI installs it; elsewhere the test says it skipped).
+fn tshark() -> Option<&'static str> {
+    let ok = Command::new("tshark").arg("--version").output().is_ok();
+    if !ok && std::env::var_os("CI").is_some() {
+        panic!("tshark is not installed (scripts/install-deps installs it)");
+    }
+    ok.then_some("tshark")
+}
+
+#[test]
+fn pcaps_decode_cleanly_in_tshark() {
+    let Some(ts) = tshark() else {
+        eprintln!("skipped: tshark not installed (sudo scripts/install-deps)");
+        return;
+    };
+    let d = tmpdir("pcap");
+    let mut protocols = String::new();
+    for lab in [
+        "scenarios/labs/tutorial-dr.toml",
+        "scenarios/labs/nat.toml",
+        "scenarios/labs/tun.toml",
+        "scenarios/lessons/threshold-overload.toml",
+    ] {
+        let f = d.join("out.pcap");
+        let (code, _, err) = lvslab(&["pcap", lab, "-o", f.to_str().unwrap()]);
+        assert_eq!(code, 0, "{lab}: {err}");
+        let o = Command::new(ts)
+            .args(["-r", f.to_str().unwrap(), "-V"])
+            .args([
+                "-o",
+                "ip.check_checksum:TRUE",
+                "-o",
+                "tcp.check_checksum:TRUE",
+            ])
+            .args(["-o", "udp.check_checksum:TRUE"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success(),
+            "{lab}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        for bad in [
+            "Malformed",
+            "[Expert Info (Error",
+            "incorrect",
+            "Bad checksum",
+        ] {
+            assert!(!text.contains(bad), "{lab}: tshark says {bad}");
+        }
+        let p = Command::new(ts)
+            .args([
+                "-r",
+                f.to_str().unwrap(),
+                "-T",
+                "fields",
+                "-e",
+                "frame.protocols",
+            ])
+            .output()
+            .unwrap();
+        protocols.push_str(&String::from_utf8_lossy(&p.stdout));
+    }
+    for want in [
+        ":arp",
+        ":ip:tcp",
+        ":ip:ip:tcp",
+        ":ip:icmp:ip:tcp",
+        ":ip:tcp:http",
+    ] {
+        assert!(protocols.contains(want), "no {want} in {protocols}");
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
