@@ -193,6 +193,11 @@ struct Src {
 /// The running simulation.
 struct Sim<'a> {
     q: EventQueue<Ev>,
+    /// Next arrival of each open-loop source (kept out of the queue: one
+    /// push and pop fewer per request).
+    open: Vec<Option<u64>>,
+    /// Sources still sending.
+    live_srcs: usize,
     now: u64,
     srcs: Vec<Src>,
     servers: Vec<ServerModel>,
@@ -262,9 +267,17 @@ fn segs(bytes: u64) -> u64 {
 pub fn run(cfg: &FlowConfig, ipvs: &mut Ipvs) -> Result<FlowOutput, FlowError> {
     let (vip, vport) = match cfg.workloads.first() {
         Some(w) => (w.vip, w.vport),
-        None => return Err(FlowError("flow fidelity needs a [workload] or [[client]]".into())),
+        None => {
+            return Err(FlowError(
+                "flow fidelity needs a [workload] or [[client]]".into(),
+            ));
+        }
     };
-    if let Some(w) = cfg.workloads.iter().find(|w| (w.vip, w.vport) != (vip, vport)) {
+    if let Some(w) = cfg
+        .workloads
+        .iter()
+        .find(|w| (w.vip, w.vport) != (vip, vport))
+    {
         return Err(FlowError(format!(
             "workload `{}` targets {}:{} but `{}` targets {vip}:{vport}: flow fidelity models one virtual service",
             w.name, w.vip, w.vport, cfg.workloads[0].name
@@ -299,7 +312,10 @@ pub fn run(cfg: &FlowConfig, ipvs: &mut Ipvs) -> Result<FlowOutput, FlowError> {
             .find(|s| s.addr == d.addr)
             .cloned()
             .unwrap_or_else(|| default_server(&d.addr.to_string(), d.addr));
-        let idx = match servers.iter().position(|m: &ServerModel| m.spec.addr == d.addr) {
+        let idx = match servers
+            .iter()
+            .position(|m: &ServerModel| m.spec.addr == d.addr)
+        {
             Some(i) => i,
             None => {
                 let r = rng::stream(cfg.seed, &format!("flow/server/{}", spec.name));
@@ -313,7 +329,9 @@ pub fn run(cfg: &FlowConfig, ipvs: &mut Ipvs) -> Result<FlowOutput, FlowError> {
     let path = match cfg.path {
         PathChoice::Ipvs => Path::ipvs(ipvs, svc),
         PathChoice::Fast => Path::fast(ipvs, svc).map_err(|e| {
-            FlowError(format!("director path \"fast\" cannot model this service: {e}"))
+            FlowError(format!(
+                "director path \"fast\" cannot model this service: {e}"
+            ))
         })?,
         PathChoice::Auto => match Path::fast(ipvs, svc) {
             Ok(p) => p,
@@ -321,7 +339,8 @@ pub fn run(cfg: &FlowConfig, ipvs: &mut Ipvs) -> Result<FlowOutput, FlowError> {
         },
     };
     let mut sim = Sim::new(cfg, path, servers, dest_server, vip, vport, method);
-    sim.rec.init(&sim.servers, &weights, cfg, sched_name, method);
+    sim.rec
+        .init(&sim.servers, &weights, cfg, sched_name, method);
     sim.run();
     Ok(sim.finish())
 }
@@ -372,20 +391,18 @@ impl<'a> Sim<'a> {
     ) -> Sim<'a> {
         let mut q = EventQueue::new();
         let mut srcs = Vec::new();
+        let mut open = vec![None; cfg.workloads.len()];
         for (i, w) in cfg.workloads.iter().enumerate() {
             let mut r = rng::stream(cfg.seed, &format!("flow/workload/{i}/{}", w.name));
             let (first, clients) = match &w.arrivals {
-                Arrivals::Poisson { first, clients, .. } | Arrivals::Closed { first, clients, .. } => {
-                    (*first, *clients)
-                }
+                Arrivals::Poisson { first, clients, .. }
+                | Arrivals::Closed { first, clients, .. } => (*first, *clients),
             };
             let pool = ClientPool::new(first, clients, &mut r);
             let wi = u32::try_from(i).unwrap_or(u32::MAX);
             match &w.arrivals {
                 Arrivals::Poisson { schedule, .. } => {
-                    if let Some(t) = schedule.next_arrival(w.start_ns.saturating_sub(1), &mut r) {
-                        q.push(SimTime(t), Ev::Arrive { w: wi, user: u32::MAX });
-                    }
+                    open[i] = schedule.next_arrival(w.start_ns.saturating_sub(1), &mut r);
                 }
                 Arrivals::Closed { users, .. } => {
                     for u in 0..*users {
@@ -414,6 +431,8 @@ impl<'a> Sim<'a> {
         Sim {
             q,
             now: 0,
+            live_srcs: srcs.len(),
+            open,
             srcs,
             rec: Recorder::new(servers.len(), cfg.interval_ns),
             servers,
@@ -442,13 +461,33 @@ impl<'a> Sim<'a> {
         }
     }
 
+    /// The next event: the earliest of the queue's head and the open-loop
+    /// sources' next arrivals (at equal times the queue goes first).
+    fn next_event(&mut self) -> Option<(u64, Ev)> {
+        let mut best: Option<(usize, u64)> = None;
+        for (i, t) in self.open.iter().enumerate() {
+            if let Some(t) = *t
+                && best.is_none_or(|(_, b)| t < b)
+            {
+                best = Some((i, t));
+            }
+        }
+        match (best, self.q.peek_time()) {
+            (Some((i, t)), h) if h.is_none_or(|h| t < h.0) => {
+                self.open[i] = None;
+                let w = u32::try_from(i).unwrap_or(u32::MAX);
+                Some((t, Ev::Arrive { w, user: u32::MAX }))
+            }
+            _ => self.q.pop().map(|(t, e)| (t.0, e)),
+        }
+    }
+
     fn run(&mut self) {
-        while let Some((t, ev)) = self.q.pop() {
-            let all_done = self.srcs.iter().all(|s| s.done);
-            if all_done && self.in_flight == 0 {
+        while let Some((t, ev)) = self.next_event() {
+            if self.live_srcs == 0 && self.in_flight == 0 {
                 break;
             }
-            self.now = t.0;
+            self.now = t;
             if self.now > self.rec.next_sample {
                 self.sample_until(self.now);
             }
@@ -486,13 +525,18 @@ impl<'a> Sim<'a> {
         let counts = self.path.counts(at);
         let mut per_server = vec![(0u64, 0u64); self.servers.len()];
         for (i, (a, ina, _)) in counts.iter().enumerate() {
-            if let Some(s) = self.dest_server.get(i).and_then(|s| per_server.get_mut(*s as usize)) {
+            if let Some(s) = self
+                .dest_server
+                .get(i)
+                .and_then(|s| per_server.get_mut(*s as usize))
+            {
                 s.0 += u64::from(*a);
                 s.1 += u64::from(*ina);
             }
         }
         let dir_busy = self.dir.busy_ns;
-        self.rec.sample(at, &mut self.servers, &per_server, dir_busy);
+        self.rec
+            .sample(at, &mut self.servers, &per_server, dir_busy);
     }
 
     fn alloc(&mut self, r: Req) -> u32 {
@@ -532,8 +576,12 @@ impl<'a> Sim<'a> {
         let Some(src) = self.srcs.get_mut(wi) else {
             return;
         };
-        if src.done || now >= self.until || src.w.requests.is_some_and(|n| src.sent >= n) {
+        if src.done {
+            return;
+        }
+        if now >= self.until || src.w.requests.is_some_and(|n| src.sent >= n) {
             src.done = true;
+            self.live_srcs -= 1;
             return;
         }
         src.sent += 1;
@@ -550,12 +598,15 @@ impl<'a> Sim<'a> {
         // Open loop: the next arrival is independent of this one.
         if user == u32::MAX {
             match &src.w.arrivals {
-                Arrivals::Poisson { schedule, .. } => match schedule.next_arrival(now, &mut src.rng) {
-                    Some(t) => {
-                        self.q.push(SimTime(t), Ev::Arrive { w, user });
+                Arrivals::Poisson { schedule, .. } => {
+                    match schedule.next_arrival(now, &mut src.rng) {
+                        Some(t) => self.open[wi] = Some(t),
+                        None => {
+                            src.done = true;
+                            self.live_srcs -= 1;
+                        }
                     }
-                    None => src.done = true,
-                },
+                }
                 Arrivals::Closed { .. } => {}
             }
         }
@@ -587,14 +638,19 @@ impl<'a> Sim<'a> {
             self.next_user(w, user, 0);
             return;
         };
-        let server = self.dest_server.get(conn.dest as usize).copied().unwrap_or(0);
+        let server = self
+            .dest_server
+            .get(conn.dest as usize)
+            .copied()
+            .unwrap_or(0);
         r.server = server;
         if let Some(c) = &mut self.choices {
             c.push(server);
         }
         self.rec.assigned(server, req_bytes);
         if self.nat {
-            self.path.segment(now, &t, &mut conn, Way::Out, TcpFlags::SYN_ACK);
+            self.path
+                .segment(now, &t, &mut conn, Way::Out, TcpFlags::SYN_ACK);
         }
         r.conn = conn;
         let slot = self.alloc(r);
@@ -609,23 +665,28 @@ impl<'a> Sim<'a> {
             Admit::Full => {
                 // Handshake done, then the server resets (tcp_abort_on_overflow).
                 self.release(slot);
-                self.path.segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
+                self.path
+                    .segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
                 if self.nat {
-                    self.path.segment(now, &t, &mut conn, Way::Out, TcpFlags::RST);
+                    self.path
+                        .segment(now, &t, &mut conn, Way::Out, TcpFlags::RST);
                 }
                 self.path.last_segment(now, &conn);
                 self.rec.outcome(Some(server), Outcome::Reset);
                 self.next_user(w, user, 0);
             }
             Admit::Start(service) => {
-                self.path.segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
+                self.path
+                    .segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
                 self.slots[slot as usize].conn = conn;
                 let epoch = self.slots[slot as usize].epoch;
-                self.q.push(SimTime(now + service), Ev::Done { slot, epoch });
+                self.q
+                    .push(SimTime(now + service), Ev::Done { slot, epoch });
                 self.arm_give_up(slot, max_time);
             }
             Admit::Queued => {
-                self.path.segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
+                self.path
+                    .segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
                 self.slots[slot as usize].conn = conn;
                 self.arm_give_up(slot, max_time);
             }
@@ -635,7 +696,8 @@ impl<'a> Sim<'a> {
     fn arm_give_up(&mut self, slot: u32, max_time: Option<u64>) {
         if let Some(m) = max_time {
             let epoch = self.slots[slot as usize].epoch;
-            self.q.push(SimTime(self.now + m), Ev::GiveUp { slot, epoch });
+            self.q
+                .push(SimTime(self.now + m), Ev::GiveUp { slot, epoch });
         }
     }
 
@@ -671,7 +733,8 @@ impl<'a> Sim<'a> {
         let server = r.server as usize;
         if let Some((next, service)) = self.servers[server].finish(now, slot) {
             let epoch = self.slots[next as usize].epoch;
-            self.q.push(SimTime(now + service), Ev::Done { slot: next, epoch });
+            self.q
+                .push(SimTime(now + service), Ev::Done { slot: next, epoch });
         }
         self.rec.completed(r.server);
         if r.ended {
@@ -699,13 +762,17 @@ impl<'a> Sim<'a> {
         let t = self.tuple(&r);
         let mut conn = r.conn;
         if self.nat {
-            self.path.segment(now, &t, &mut conn, Way::Out, TcpFlags::ACK);
+            self.path
+                .segment(now, &t, &mut conn, Way::Out, TcpFlags::ACK);
         }
-        self.path.segment(now, &t, &mut conn, Way::In, TcpFlags::FIN_ACK);
+        self.path
+            .segment(now, &t, &mut conn, Way::In, TcpFlags::FIN_ACK);
         if self.nat {
-            self.path.segment(now, &t, &mut conn, Way::Out, TcpFlags::FIN_ACK);
+            self.path
+                .segment(now, &t, &mut conn, Way::Out, TcpFlags::FIN_ACK);
         }
-        self.path.segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
+        self.path
+            .segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
         self.path.last_segment(now, &conn);
         if lost {
             self.rec.outcome(Some(r.server), Outcome::TimedOut);
@@ -725,7 +792,8 @@ impl<'a> Sim<'a> {
         }
         let t = self.tuple(&r);
         let mut conn = r.conn;
-        self.path.segment(self.now, &t, &mut conn, Way::In, TcpFlags::RST);
+        self.path
+            .segment(self.now, &t, &mut conn, Way::In, TcpFlags::RST);
         self.path.last_segment(self.now, &conn);
         self.rec.outcome(Some(r.server), Outcome::TimedOut);
         self.next_user(r.w, r.user, 0);
@@ -758,7 +826,8 @@ impl<'a> Sim<'a> {
                 // Without --max-time the client gives up now (simplified).
                 let t = self.tuple(&r);
                 let mut conn = r.conn;
-                self.path.segment(now, &t, &mut conn, Way::In, TcpFlags::RST);
+                self.path
+                    .segment(now, &t, &mut conn, Way::In, TcpFlags::RST);
                 self.path.last_segment(now, &conn);
                 self.rec.outcome(Some(r.server), Outcome::TimedOut);
                 self.slots[slot as usize].ended = true;

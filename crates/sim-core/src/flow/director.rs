@@ -65,7 +65,7 @@ pub struct Fast {
     dests: Vec<Dest>,
     infos: Vec<DestInfo>,
     timeouts: Timeouts,
-    /// `(timeout_ns, ring of expiry_ns << dbits | dest)`.
+    /// `(timeout_ns, ring of expiry_ns << (dbits + 1) | active << dbits | dest)`.
     rings: Vec<(u64, ChunkFifo)>,
     /// Bits for a dest index in a ring entry.
     dbits: u32,
@@ -297,14 +297,16 @@ impl Fast {
         for (_, ring) in &mut self.rings {
             let mask = (1u64 << self.dbits) - 1;
             while let Some(e) = ring.front() {
-                if e >> self.dbits > now {
+                if e >> (self.dbits + 1) > now {
                     break;
                 }
                 ring.pop_front();
                 let i = usize::try_from(e & mask).unwrap_or(usize::MAX);
+                let active = e & (1 << self.dbits) != 0;
                 if let Some(d) = self.dests.get_mut(i) {
-                    d.unbind(false, true);
+                    d.unbind(false, !active);
                     let info = &mut self.infos[i];
+                    info.activeconns = d.activeconns;
                     info.inactconns = d.inactconns;
                     info.overloaded = d.overloaded;
                 }
@@ -374,23 +376,16 @@ impl Fast {
         c.state = new as u8;
     }
 
-    /// The entry now only waits for its timer: active ones move to the
-    /// ring of their state's timeout as they are (the kernel keeps them
-    /// counted where they are until expiry).
+    /// The entry now only waits for its timer (`timeout` of its state from
+    /// now), counted where it is (an entry left ESTABLISHED, as a DR
+    /// director's is when the real server resets, stays in ActiveConn).
     fn park(&mut self, now: u64, c: &ConnRef) {
         let to = u64::from(self.timeouts.tcp[tcp_state(c.state) as usize]) * NS_PER_S;
         let i = c.dest as usize;
-        if !c.inactive {
-            // Rare (a client gone while ESTABLISHED): count it inactive
-            // from now on so one ring type suffices. Named simplification.
-            if let Some(d) = self.dests.get_mut(i) {
-                d.set_active(false);
-                self.infos[i].activeconns = d.activeconns;
-                self.infos[i].inactconns = d.inactconns;
-            }
-        }
-        let limit = (1u64 << (64 - self.dbits)) - 1;
-        let e = ((now + to).min(limit) << self.dbits) | i as u64;
+        let limit = (1u64 << (63 - self.dbits)) - 1;
+        let e = ((now + to).min(limit) << (self.dbits + 1))
+            | (u64::from(!c.inactive) << self.dbits)
+            | i as u64;
         match self.rings.iter_mut().find(|(t, _)| *t == to) {
             Some((_, r)) => r.push_back(e),
             None => {

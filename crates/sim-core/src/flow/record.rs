@@ -4,8 +4,8 @@
 use super::{FlowConfig, Outcome};
 use crate::ipvs::FwdMethod;
 use crate::metrics::{
-    DirectorSummary, LatencyHistogram, Outcomes, RunInfo, RunMetrics, ServerSample,
-    ServiceSample, Summary,
+    DirectorSummary, LatencyHistogram, Outcomes, RunInfo, RunMetrics, ServerSample, ServiceSample,
+    Summary,
 };
 use crate::server_model::ServerModel;
 
@@ -59,7 +59,13 @@ impl Recorder {
         Recorder {
             interval,
             next_sample: interval,
-            servers: (0..n).map(|_| PerServer::default()).collect(),
+            servers: (0..n)
+                .map(|_| PerServer {
+                    hist: LatencyHistogram::with_digits(2),
+                    ..PerServer::default()
+                })
+                .collect(),
+            iv_hist: LatencyHistogram::with_digits(2),
             ..Recorder::default()
         }
     }
