@@ -47,7 +47,8 @@ fn dr_case(sched: &str, weights: &[u32], loops: u32, count: u64, fidelity: &str)
 
 /// Requests per real server name at packet fidelity (by response body).
 fn packet_shares(text: &str) -> BTreeMap<String, u64> {
-    let mut sc = scenario::load("shares.toml", text, TraceLevel::Off, None).unwrap();
+    let mut sc = scenario::load("shares.toml", text, TraceLevel::Off, None)
+        .unwrap_or_else(|e| panic!("{e}"));
     sc.world.step_until(SimTime::ZERO + sc.duration);
     let mut m = BTreeMap::new();
     for a in &sc.world.apps {
@@ -61,8 +62,9 @@ fn packet_shares(text: &str) -> BTreeMap<String, u64> {
 
 /// Requests per real server name at flow fidelity.
 fn flow_shares(text: &str) -> BTreeMap<String, u64> {
-    let mut sc = scenario::load("shares.toml", text, TraceLevel::Off, None).unwrap();
-    let out = flow::run_scenario(&mut sc).unwrap();
+    let mut sc = scenario::load("shares.toml", text, TraceLevel::Off, None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = flow::run_scenario(&mut sc).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         out.metrics.service.outcomes.ok,
         out.metrics.service.requests

@@ -333,10 +333,13 @@ pub fn run(cfg: &FlowConfig, ipvs: &mut Ipvs) -> Result<FlowOutput, FlowError> {
                 "director path \"fast\" cannot model this service: {e}"
             ))
         })?,
-        PathChoice::Auto => match Path::fast(ipvs, svc) {
-            Ok(p) => p,
-            Err(_) => Path::ipvs(ipvs, svc),
-        },
+        PathChoice::Auto => {
+            if Path::fast_check(ipvs, svc).is_ok() {
+                Path::fast(ipvs, svc).map_err(FlowError)?
+            } else {
+                Path::ipvs(ipvs, svc)
+            }
+        }
     };
     let mut sim = Sim::new(cfg, path, servers, dest_server, vip, vport, method);
     sim.rec
@@ -376,7 +379,21 @@ pub fn run_scenario(sc: &mut crate::scenario::Scenario) -> Result<FlowOutput, Fl
                 w.vip, w.vport, w.vip, w.vport
             ))
         })?;
-    run(cfg, &mut sc.world.hosts[h].ipvs)
+    // Real servers without a [[server]] section keep their host's name.
+    let mut cfg = cfg.clone();
+    for host in &sc.world.hosts {
+        for a in host
+            .ifaces
+            .iter()
+            .filter(|i| i.kind == crate::host::IfKind::Ether)
+            .flat_map(|i| i.addrs.iter())
+        {
+            if !cfg.servers.iter().any(|s| s.addr == a.addr) {
+                cfg.servers.push(default_server(&host.name, a.addr));
+            }
+        }
+    }
+    run(&cfg, &mut sc.world.hosts[h].ipvs)
 }
 
 impl<'a> Sim<'a> {
@@ -856,6 +873,7 @@ impl<'a> Sim<'a> {
             self.dir.busy_ns,
             self.path.name(),
         );
+        self.path.finish();
         FlowOutput {
             metrics,
             choices: self.choices.unwrap_or_default(),

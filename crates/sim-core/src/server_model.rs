@@ -227,8 +227,8 @@ mod tests {
         assert_eq!(m.finish(2000, 1), None);
         assert_eq!(m.finish(2000, 3), None);
         assert_eq!(m.busy(), 0);
-        // 2 workers busy for 1000 ns, then 1 busy for 1000 ns; 1 queued for 1000 ns.
-        assert_eq!(m.integrals(2000), (3000, 1000));
+        // 2 workers busy for 2000 ns (3 took over from 2); 1 queued for 1000 ns.
+        assert_eq!(m.integrals(2000), (4000, 1000));
     }
 
     #[test]

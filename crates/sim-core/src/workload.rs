@@ -405,9 +405,7 @@ impl Workload {
 /// A uniform draw of a `u32` below `n` (n > 0).
 pub fn below_u32(rng: &mut SimRng, n: u32) -> u32 {
     let x = rng.next_u32();
-    #[expect(clippy::cast_possible_truncation, reason = "high half of a product")]
-    let v = ((u64::from(x) * u64::from(n)) >> 32) as u32;
-    v
+    ((u64::from(x) * u64::from(n)) >> 32) as u32
 }
 
 #[cfg(test)]

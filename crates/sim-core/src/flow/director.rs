@@ -84,8 +84,10 @@ pub enum Path<'a> {
         /// `(addr, port)` of each dest, kernel list order.
         dests: Vec<(Ipv4Addr, u16)>,
     },
-    /// Scheduler and counters only.
-    Fast(Box<Fast>),
+    /// Scheduler and counters only. The service's own scheduler instance
+    /// is borrowed for the run (so its state, e.g. the `rr`/`wrr` cursor,
+    /// is exactly the kernel's) and given back by [`Path::finish`].
+    Fast(Box<Fast>, &'a mut Ipvs, SvcId),
 }
 
 /// Where a connection is aimed.
@@ -131,11 +133,11 @@ impl<'a> Path<'a> {
         Path::Ipvs { ipvs, svc, dests }
     }
 
-    /// The fast path for `svc`, or why it cannot model it.
+    /// Why the fast path cannot model `svc`, if it cannot.
     ///
     /// # Errors
     /// The service is persistent, fwmark-based or one-packet, or unknown.
-    pub fn fast(ipvs: &Ipvs, svc: SvcId) -> Result<Path<'a>, String> {
+    pub fn fast_check(ipvs: &Ipvs, svc: SvcId) -> Result<(), String> {
         let s = ipvs.service(svc).ok_or("no such service")?;
         if s.persistent.is_some() {
             return Err("the service is persistent (-p)".into());
@@ -143,25 +145,48 @@ impl<'a> Path<'a> {
         if matches!(s.key, ServiceKey::Fwmark(_)) || s.ops {
             return Err("fwmark and one-packet services need the ipvs path".into());
         }
+        Ok(())
+    }
+
+    /// The fast path for `svc`.
+    ///
+    /// # Errors
+    /// See [`Path::fast_check`].
+    pub fn fast(ipvs: &'a mut Ipvs, svc: SvcId) -> Result<Path<'a>, String> {
+        Self::fast_check(ipvs, svc)?;
         let dests: Vec<Dest> = ipvs.service_dests(svc).cloned().collect();
         let infos: Vec<DestInfo> = dests.iter().map(Dest::info).collect();
         let infos_len = infos.len();
+        let s = ipvs.service_mut(svc).ok_or("no such service")?;
         let name = s.sched.name();
-        let sched = sched::create(name, s.flags, &infos)
-            .ok_or_else(|| format!("unknown scheduler {name}"))?;
+        let stand_in = sched::create("rr", s.flags, &[]).ok_or("no rr scheduler")?;
+        let sched = std::mem::replace(&mut s.sched, stand_in);
         let nooutput = dests
             .first()
             .is_none_or(|d| !matches!(d.fwd, FwdMethod::Masq | FwdMethod::FullNat));
-        Ok(Path::Fast(Box::new(Fast {
-            sched,
-            wlc: name == "wlc",
-            dests,
-            infos,
-            timeouts: ipvs.timeouts.clone(),
-            rings: Vec::new(),
-            dbits: dest_bits(infos_len),
-            nooutput,
-        })))
+        Ok(Path::Fast(
+            Box::new(Fast {
+                sched,
+                wlc: name == "wlc",
+                dests,
+                infos,
+                timeouts: ipvs.timeouts.clone(),
+                rings: Vec::new(),
+                dbits: dest_bits(infos_len),
+                nooutput,
+            }),
+            ipvs,
+            svc,
+        ))
+    }
+
+    /// Ends the run: the fast path gives the scheduler back to the service.
+    pub fn finish(self) {
+        if let Path::Fast(f, ipvs, svc) = self
+            && let Some(s) = ipvs.service_mut(svc)
+        {
+            s.sched = f.sched;
+        }
     }
 
     /// `fast` or `ipvs`.
@@ -169,7 +194,7 @@ impl<'a> Path<'a> {
     pub fn name(&self) -> &'static str {
         match self {
             Path::Ipvs { .. } => "ipvs",
-            Path::Fast(_) => "fast",
+            Path::Fast(..) => "fast",
         }
     }
 
@@ -178,7 +203,7 @@ impl<'a> Path<'a> {
     pub fn len(&self) -> usize {
         match self {
             Path::Ipvs { dests, .. } => dests.len(),
-            Path::Fast(f) => f.dests.len(),
+            Path::Fast(f, ..) => f.dests.len(),
         }
     }
 
@@ -205,7 +230,7 @@ impl<'a> Path<'a> {
                     _ => None,
                 }
             }
-            Path::Fast(f) => f.syn(now, t, rng),
+            Path::Fast(f, ..) => f.syn(now, t, rng),
         }
     }
 
@@ -231,14 +256,14 @@ impl<'a> Path<'a> {
                     }
                 }
             }
-            Path::Fast(f) => f.segment(c, way, flags),
+            Path::Fast(f, ..) => f.segment(c, way, flags),
         }
     }
 
     /// The connection sent its last segment at `now`: from here on only
     /// the entry's timer matters.
     pub fn last_segment(&mut self, now: u64, c: &ConnRef) {
-        if let Path::Fast(f) = self {
+        if let Path::Fast(f, ..) = self {
             f.park(now, c);
         }
     }
@@ -251,7 +276,7 @@ impl<'a> Path<'a> {
                 .service_dests(*svc)
                 .next()
                 .is_some_and(|d| d.fwd.sees_replies()),
-            Path::Fast(f) => !f.nooutput,
+            Path::Fast(f, ..) => !f.nooutput,
         }
     }
 
@@ -264,7 +289,7 @@ impl<'a> Path<'a> {
                     .map(|d| (d.activeconns, d.inactconns, d.weight))
                     .collect()
             }
-            Path::Fast(f) => {
+            Path::Fast(f, ..) => {
                 f.expire(now);
                 f.dests
                     .iter()

@@ -227,14 +227,14 @@ pub(crate) fn build(
     for wd in d.workload.map(OneOrMany::as_slice).unwrap_or_default() {
         workloads.push(workload(cx, wd, read)?);
     }
-    if fidelity == Fidelity::Packet {
-        if let Some(wd) = d.workload.and_then(|x| x.as_slice().first()) {
-            return Err(cx.err(
-                wd.target.span(),
-                "a [workload] section needs fidelity = \"flow\"",
-                "add fidelity = \"flow\" under [scenario], or describe packet-level clients with [[client]] curl loops",
-            ));
-        }
+    if fidelity == Fidelity::Packet
+        && let Some(wd) = d.workload.and_then(|x| x.as_slice().first())
+    {
+        return Err(cx.err(
+            wd.target.span(),
+            "a [workload] section needs fidelity = \"flow\"",
+            "add fidelity = \"flow\" under [scenario], or describe packet-level clients with [[client]] curl loops",
+        ));
     }
     if fidelity == Fidelity::Flow {
         workloads.extend(curl_loops(w));
