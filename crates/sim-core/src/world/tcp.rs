@@ -306,17 +306,19 @@ impl World {
             "HTTP/1.1 {status}\r\nServer: Apache\r\nContent-Length: {}\r\nContent-Type: text/html; charset=UTF-8\r\n\r\n{body}",
             body.len()
         );
-        let hostname = self.hosts[h].name.clone();
-        self.tr(
-            h,
-            false,
-            TraceKind::App {
-                text: format!(
-                    "httpd on {hostname}: GET {path} from {}:{} → {status}",
-                    key.2, key.3
-                ),
-            },
-        );
+        if self.trace.events() {
+            let hostname = self.hosts[h].name.clone();
+            self.tr(
+                h,
+                false,
+                TraceKind::App {
+                    text: format!(
+                        "httpd on {hostname}: GET {path} from {}:{} → {status}",
+                        key.2, key.3
+                    ),
+                },
+            );
+        }
         let Some(s) = self.hosts[h].tcp.socks.get(&key).cloned() else {
             return;
         };
