@@ -108,3 +108,33 @@ fn lb_mm_scenario_loads_as_flow_and_gives_the_reference_mean() {
     let ratio = by("rs8") / by("rs1");
     assert!((3.5..5.0).contains(&ratio), "{ratio}");
 }
+
+#[test]
+fn server_capacity_delays_httpd_at_packet_fidelity() {
+    let durations = |extra: &str| -> Vec<u64> {
+        let text = dr_case("rr", &[1], 3, 4, "packet") + extra;
+        let mut sc = scenario::load("cap.toml", &text, TraceLevel::Off, None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        sc.world.step_until(SimTime::ZERO + sc.duration);
+        let mut v: Vec<u64> = sc
+            .world
+            .apps
+            .iter()
+            .flat_map(|a| a.results.iter())
+            .map(|r| {
+                assert!(matches!(r.outcome, CurlOutcome::Ok(_)), "{}", r.printed());
+                (r.end.as_nanos() - r.start.as_nanos()) / 1_000_000
+            })
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    let free = durations("");
+    assert_eq!(free.len(), 12);
+    assert!(free.iter().all(|ms| *ms < 5), "{free:?}");
+    // One worker, 50 ms per request: three loops queue behind each other.
+    let busy = durations("\n[[server]]\nhost = \"rs1\"\nworkers = 1\nservice = \"50ms\"\n");
+    assert_eq!(busy.len(), 12);
+    assert!(busy.iter().all(|ms| *ms >= 50), "{busy:?}");
+    assert!(busy.iter().any(|ms| *ms >= 100), "{busy:?}");
+}

@@ -28,7 +28,8 @@
 //!   handshake (NAT: the director sees the RST → CLOSE; DR: it does not,
 //!   and the entry stays ESTABLISHED until its 900 s timeout, as on a real
 //!   DR director). A server that is down never answers: the entry stays in
-//!   SYN_RECV (60 s). A client that gives up (`max_time`) resets.
+//!   SYN_RECV for 60 s (counted active, as `tcp_state_active` does since
+//!   Linux 4.10). A client that gives up (`max_time`) resets.
 //!
 //! The response time of a request is completion − arrival, plus the
 //! director's queueing delays in both directions.

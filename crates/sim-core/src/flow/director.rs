@@ -387,12 +387,13 @@ impl Fast {
         let cur = tcp_state(c.state);
         let new = tcp::next(dir, cur, flags);
         if new != cur {
-            let est = new == TcpState::Established;
-            if c.inactive == est {
-                c.inactive = !est;
+            // `tcp_state_active`, exactly as the table's `set_state`.
+            let active = tcp::is_active(new);
+            if c.inactive == active {
+                c.inactive = !active;
                 let i = c.dest as usize;
                 if let Some(d) = self.dests.get_mut(i) {
-                    d.set_active(est);
+                    d.set_active(active);
                     self.infos[i].activeconns = d.activeconns;
                     self.infos[i].inactconns = d.inactconns;
                 }

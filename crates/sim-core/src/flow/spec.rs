@@ -203,7 +203,7 @@ enum Unit {
 pub(crate) fn build(
     cx: &Ctx<'_>,
     d: &FlowDocs<'_>,
-    w: &World,
+    w: &mut World,
     name: &str,
     seed: u64,
     duration: SimDuration,
@@ -242,6 +242,20 @@ pub(crate) fn build(
     let mut servers = Vec::new();
     for sd in d.servers {
         servers.push(server(cx, sd, w, read)?);
+    }
+    if fidelity == Fidelity::Packet {
+        // Packet fidelity: httpd on the server's host answers through the model.
+        for s in &servers {
+            let host = w.hosts.iter().position(|h| {
+                h.ifaces
+                    .iter()
+                    .flat_map(|i| i.addrs.iter())
+                    .any(|a| a.addr == s.addr && !a.addr.is_loopback())
+            });
+            if let Some(h) = host {
+                w.set_httpd_model(h, s.clone());
+            }
+        }
     }
     let director = match d.director {
         Some(dd) => director(cx, dd)?,
