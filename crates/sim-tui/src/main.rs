@@ -170,7 +170,18 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                 eprintln!("{}: lint: {}", scenario.display(), f.one_line());
             }
             if sc.fidelity == sim_core::flow::spec::Fidelity::Flow {
-                return flowrun::run(&mut sc, metrics.as_deref());
+                if let (Some(u), Some(c)) = (&until, sc.flow.as_mut()) {
+                    c.until_ns = duration(u, "--until")?.as_nanos();
+                }
+                let mut again = None;
+                if check_determinism {
+                    let mut b = load(&scenario, level, seed)?;
+                    if let (Some(c), Some(a)) = (b.flow.as_mut(), sc.flow.as_ref()) {
+                        c.until_ns = a.until_ns;
+                    }
+                    again = Some(b);
+                }
+                return flowrun::run(&mut sc, again, metrics.as_deref());
             }
             let end = SimTime::ZERO
                 + match until {

@@ -20,8 +20,8 @@
 //!   scheduler code. Not covered: persistence templates, fwmark and
 //!   one-packet services (the `auto` choice then takes the `ipvs` path), and
 //!   5-tuple reuse while an old entry lives (clients' ports cycle through
-//!   28 232 ephemeral ports; the run reports how often a port came back
-//!   within the close timeout).
+//!   28 232 ephemeral ports; a run where some client went all the way round
+//!   says so in its simplifications).
 
 use std::collections::VecDeque;
 use std::net::Ipv4Addr;
