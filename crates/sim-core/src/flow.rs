@@ -509,7 +509,16 @@ impl<'a> Sim<'a> {
             if self.now > self.rec.next_sample {
                 self.sample_until(self.now);
             }
-            self.events += 1;
+            // Stale events (a completion of a request lost in a crash, the
+            // timeout of a request already answered) are not counted.
+            let live = match ev {
+                Ev::Done { slot, epoch } | Ev::GiveUp { slot, epoch } => self
+                    .slots
+                    .get(slot as usize)
+                    .is_some_and(|r| r.epoch == epoch && !r.released),
+                _ => true,
+            };
+            self.events += u64::from(live);
             match ev {
                 Ev::Arrive { w, user } => self.arrive(w, user),
                 Ev::Done { slot, epoch } => self.done(slot, epoch),

@@ -16,17 +16,11 @@ pub fn run(sc: &mut Scenario, again: Option<Scenario>, metrics: Option<&Path>) -
     if let Some(mut b) = again {
         let other = flow::run_scenario(&mut b).map_err(|e| Fail(2, format!("lvslab: {e}")))?;
         let (x, y) = (out.metrics.to_json(), other.metrics.to_json());
-        if x != y {
-            let line = x
-                .lines()
-                .zip(y.lines())
-                .position(|(p, q)| p != q)
-                .unwrap_or(0);
+        if let Some(line) = crate::first_difference(&x, &y) {
             return Err(Fail(
                 1,
                 format!(
-                    "lvslab: non-determinism detected: the metrics differ first at line {} of metrics.json",
-                    line + 1
+                    "lvslab: non-determinism detected: the metrics differ first at line {line} of metrics.json"
                 ),
             ));
         }

@@ -193,17 +193,11 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                 let mut again = load(&scenario, level, seed)?;
                 again.world.step_until(end);
                 let (a, b) = (sc.world.trace.to_text(), again.world.trace.to_text());
-                if a != b {
-                    let line = a
-                        .lines()
-                        .zip(b.lines())
-                        .position(|(x, y)| x != y)
-                        .unwrap_or(0);
+                if let Some(line) = first_difference(&a, &b) {
                     return Err(Fail(
                         1,
                         format!(
-                            "lvslab: non-determinism detected: traces differ first at line {}",
-                            line + 1
+                            "lvslab: non-determinism detected: traces differ first at line {line}"
                         ),
                     ));
                 }
@@ -322,6 +316,20 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             Ok(0)
         }
     }
+}
+
+/// The first line (1-based) where `a` and `b` differ, `None` if equal.
+fn first_difference(a: &str, b: &str) -> Option<usize> {
+    if a == b {
+        return None;
+    }
+    Some(
+        a.lines()
+            .zip(b.lines())
+            .position(|(x, y)| x != y)
+            .unwrap_or(0)
+            + 1,
+    )
 }
 
 /// Quotes a word for the lab's shell when it has spaces or quotes.
