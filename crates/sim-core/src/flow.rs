@@ -305,7 +305,6 @@ pub fn run(cfg: &FlowConfig, ipvs: &mut Ipvs) -> Result<FlowOutput, FlowError> {
     };
     let mut servers = Vec::new();
     let mut dest_server = Vec::new();
-    let mut weights = Vec::new();
     for d in ipvs.service_dests(svc) {
         let spec = cfg
             .servers
@@ -321,7 +320,6 @@ pub fn run(cfg: &FlowConfig, ipvs: &mut Ipvs) -> Result<FlowOutput, FlowError> {
             None => {
                 let r = rng::stream(cfg.seed, &format!("flow/server/{}", spec.name));
                 servers.push(ServerModel::new(spec, r));
-                weights.push(d.weight);
                 servers.len() - 1
             }
         };
@@ -343,8 +341,7 @@ pub fn run(cfg: &FlowConfig, ipvs: &mut Ipvs) -> Result<FlowOutput, FlowError> {
         }
     };
     let mut sim = Sim::new(cfg, path, servers, dest_server, vip, vport, method);
-    sim.rec
-        .init(&sim.servers, &weights, cfg, sched_name, method);
+    sim.rec.init(&sim.servers, cfg, sched_name, method);
     sim.run();
     Ok(sim.finish())
 }

@@ -73,7 +73,6 @@ impl Recorder {
     pub fn init(
         &mut self,
         servers: &[ServerModel],
-        _weights: &[u32],
         cfg: &FlowConfig,
         sched: &str,
         method: FwdMethod,

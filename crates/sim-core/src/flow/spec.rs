@@ -22,7 +22,9 @@
 //! response_size = { dist = "lognormal", mean = 20000, sigma = 1.0 }
 //! max_time = "10s"         # curl --max-time (default: wait for ever)
 //!
-//! [[server]]               # capacity of one real server
+//! [[server]]               # capacity of one real server (both fidelities:
+//!                          # at packet fidelity httpd on that host answers
+//!                          # through it; outages apply at flow fidelity)
 //! host = "rs1"             # or address = "10.0.0.11"
 //! workers = 4
 //! queue = 128              # queue limit (default: none)

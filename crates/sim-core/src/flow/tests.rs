@@ -66,7 +66,6 @@ fn lb_mm_small_runs_and_balances() {
     let mean_ms = m.service.latency.mean_ns / 1e6;
     eprintln!("{}", m.summary_text());
     assert!((3.5..6.0).contains(&mean_ms), "mean {mean_ms} ms");
-    let _ = Dist::Fixed(0.0);
 }
 
 /// A small, busy case with every ending: queue limits (resets), an
