@@ -3,6 +3,7 @@
 mod determinism;
 mod flow;
 mod invalid;
+mod keepalived;
 mod lvs;
 mod parsers;
 mod scenarios;

@@ -113,6 +113,15 @@ pub enum Event {
         /// Request id within the host's model.
         id: u32,
     },
+    /// A keepalived timer (VRRP, GARP, checker).
+    Keepalived {
+        /// Host.
+        host: HostId,
+        /// keepalived generation when armed (a restart makes it stale).
+        generation: u64,
+        /// Which timer.
+        timer: crate::keepalived::Timer,
+    },
 }
 
 /// Counters per host for the run summary.
@@ -288,6 +297,11 @@ impl World {
             Event::AppTimeout { app, run } => self.app_timeout(app, run),
             Event::Action { idx } => self.run_action(idx),
             Event::HttpdDone { host, id } => self.httpd_done(host, id),
+            Event::Keepalived {
+                host,
+                generation,
+                timer,
+            } => self.keepalived_timer(host, generation, timer),
         }
     }
 
