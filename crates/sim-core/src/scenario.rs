@@ -104,6 +104,13 @@ struct FileDoc {
     action: Vec<ActionDoc>,
     #[serde(default)]
     client: Vec<ClientDoc>,
+    /// Flow fidelity sections (see [`crate::flow::spec`]).
+    #[serde(default)]
+    workload: Option<crate::flow::spec::OneOrMany<crate::flow::spec::WorkloadDoc>>,
+    #[serde(default)]
+    server: Vec<crate::flow::spec::ServerDoc>,
+    #[serde(default)]
+    director: Option<crate::flow::spec::DirectorDoc>,
     #[serde(default)]
     expect: Vec<Spanned<expect::ExpectDoc>>,
 }
@@ -121,6 +128,12 @@ struct Meta {
     explain: Option<String>,
     #[serde(default)]
     explain_zh: Option<String>,
+    /// `packet` (default) or `flow`.
+    #[serde(default)]
+    fidelity: Option<Spanned<String>>,
+    /// Time-series sample interval (flow fidelity).
+    #[serde(default)]
+    sample: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -201,11 +214,15 @@ pub struct Scenario {
     pub world: World,
     /// Setup commands that printed errors (as a terminal would show them).
     pub warnings: Vec<Warning>,
+    /// `packet` or `flow`.
+    pub fidelity: crate::flow::spec::Fidelity,
+    /// The flow-fidelity run description (`fidelity = "flow"` only).
+    pub flow: Option<crate::flow::FlowConfig>,
     /// `[[expect]]` tables, checked by `lvslab check`.
     pub expectations: Vec<expect::Expectation>,
 }
 
-struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     file: &'a str,
     src: &'a str,
 }
@@ -220,7 +237,7 @@ impl Ctx<'_> {
             + 1;
         (line, col)
     }
-    fn err(
+    pub(crate) fn err(
         &self,
         span: Range<usize>,
         message: impl Into<String>,
@@ -235,7 +252,7 @@ impl Ctx<'_> {
             hint: hint.into(),
         }
     }
-    fn duration(&self, s: &Spanned<String>) -> Result<SimDuration, ScenarioError> {
+    pub(crate) fn duration(&self, s: &Spanned<String>) -> Result<SimDuration, ScenarioError> {
         SimDuration::parse(s.get_ref()).map_err(|e| {
             self.err(
                 s.span(),
@@ -259,7 +276,7 @@ impl Ctx<'_> {
     }
 }
 
-fn parse_bandwidth(s: &str) -> Option<u64> {
+pub(crate) fn parse_bandwidth(s: &str) -> Option<u64> {
     let t = s.trim();
     let (num, mul) = if let Some(n) = t.strip_suffix("Gbit") {
         (n, 1_000_000_000)
@@ -284,6 +301,21 @@ pub fn load(
     src: &str,
     level: TraceLevel,
     seed_override: Option<u64>,
+) -> Result<Scenario, ScenarioError> {
+    load_with(file, src, level, seed_override, &|_| None)
+}
+
+/// [`load`], with `read` giving the text of files the scenario names
+/// (empirical distributions), by the path written in the scenario.
+///
+/// # Errors
+/// The first problem found, with its position.
+pub fn load_with(
+    file: &str,
+    src: &str,
+    level: TraceLevel,
+    seed_override: Option<u64>,
+    read: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Scenario, ScenarioError> {
     let cx = Ctx { file, src };
     let doc: FileDoc = toml::from_str(src).map_err(|e| {
@@ -566,8 +598,19 @@ pub fn load(
             w.add_client(app.clone(), SimTime::ZERO + start);
         }
     }
+    let docs = crate::flow::spec::FlowDocs {
+        fidelity: doc.scenario.fidelity.as_ref(),
+        sample: doc.scenario.sample.as_ref(),
+        workload: doc.workload.as_ref(),
+        servers: &doc.server,
+        director: doc.director.as_ref(),
+    };
+    let (fidelity, flow) =
+        crate::flow::spec::build(&cx, &docs, &mut w, &doc.scenario.name, seed, duration, read)?;
     let expectations = expect::build(&cx, &doc.expect, &w)?;
     Ok(Scenario {
+        fidelity,
+        flow,
         expectations,
         name: doc.scenario.name,
         description: doc.scenario.description,

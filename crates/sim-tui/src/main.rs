@@ -11,8 +11,11 @@ use sim_core::time::{SimDuration, SimTime};
 use sim_core::trace::TraceLevel;
 
 mod bench;
+mod bench_flow;
 mod check;
 mod files;
+mod flowrun;
+mod tui;
 
 /// A deterministic Linux Virtual Server lab: real commands, simulated hosts.
 #[derive(Parser, Debug)]
@@ -28,6 +31,14 @@ enum TraceFmt {
     Text,
     /// One JSON object per line.
     Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum UiLang {
+    /// English.
+    En,
+    /// Simplified Chinese.
+    Zh,
 }
 
 #[derive(Subcommand, Debug)]
@@ -48,6 +59,9 @@ enum Cmd {
         /// Run twice and fail (exit 1) unless both traces are byte-identical.
         #[arg(long)]
         check_determinism: bool,
+        /// Flow fidelity: write metrics.json and CSV time series into DIR.
+        #[arg(long, value_name = "DIR")]
+        metrics: Option<PathBuf>,
     },
     /// Run a scenario up to a time and print what a command prints on a host then.
     Exec {
@@ -76,6 +90,38 @@ enum Cmd {
         #[arg(long)]
         until: Option<String>,
     },
+    /// Run scenarios on the real kernel's IPVS (host or qemu VM) and compare with the simulator.
+    Kernel {
+        /// Scenario files or folders (every *.toml inside).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Always boot the qemu VM, even if the host kernel has IPVS.
+        #[arg(long, conflicts_with = "host")]
+        vm: bool,
+        /// Always use the host kernel (needs root and IPVS).
+        #[arg(long)]
+        host: bool,
+        /// Also list every setup command the kernel did not run, and why.
+        #[arg(short, long)]
+        verbose: bool,
+        /// Print the generated script and stop.
+        #[arg(long)]
+        print_script: bool,
+        /// Time limit for the kernel run, in seconds.
+        #[arg(long)]
+        timeout: Option<u64>,
+    },
+    /// The classroom view: step through the run packet by packet.
+    Tui {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// Language of the explanations and labels.
+        #[arg(long, value_enum, default_value = "en")]
+        lang: UiLang,
+        /// Override the scenario's root seed.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
     /// Scenario regression: run every scenario with [[expect]] tables and check them.
     ///
     /// Exit status 1 when any expectation fails. Directories are searched for
@@ -102,6 +148,10 @@ enum Cmd {
         /// A shorter run (for CI smoke tests).
         #[arg(long)]
         quick: bool,
+        /// Only run the lb-mm model with N requests and print one line
+        /// (used by `lvslab bench` to measure memory in a fresh process).
+        #[arg(long, value_name = "N", hide = true)]
+        lb_mm: Option<u64>,
     },
 }
 
@@ -114,7 +164,9 @@ fn duration(s: &str, what: &str) -> Result<SimDuration, Fail> {
 
 fn load(path: &Path, level: TraceLevel, seed: Option<u64>) -> Result<Scenario, Fail> {
     let text = files::read(path)?;
-    let sc = scenario::load(&path.display().to_string(), &text, level, seed)
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let read = |p: &str| std::fs::read_to_string(base.join(p)).ok();
+    let sc = scenario::load_with(&path.display().to_string(), &text, level, seed, &read)
         .map_err(|e| Fail(2, e.to_string()))?;
     for w in &sc.warnings {
         eprintln!(
@@ -147,6 +199,7 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             until,
             trace,
             check_determinism,
+            metrics,
         } => {
             let level = if trace.is_some() || check_determinism {
                 TraceLevel::Full
@@ -156,6 +209,20 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             let mut sc = load(&scenario, level, seed)?;
             for f in sim_core::lint::lint(&sc) {
                 eprintln!("{}: lint: {}", scenario.display(), f.one_line());
+            }
+            if sc.fidelity == sim_core::flow::spec::Fidelity::Flow {
+                if let (Some(u), Some(c)) = (&until, sc.flow.as_mut()) {
+                    c.until_ns = duration(u, "--until")?.as_nanos();
+                }
+                let mut again = None;
+                if check_determinism {
+                    let mut b = load(&scenario, level, seed)?;
+                    if let (Some(c), Some(a)) = (b.flow.as_mut(), sc.flow.as_ref()) {
+                        c.until_ns = a.until_ns;
+                    }
+                    again = Some(b);
+                }
+                return flowrun::run(&mut sc, again, metrics.as_deref());
             }
             let end = SimTime::ZERO
                 + match until {
@@ -167,17 +234,11 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                 let mut again = load(&scenario, level, seed)?;
                 again.world.step_until(end);
                 let (a, b) = (sc.world.trace.to_text(), again.world.trace.to_text());
-                if a != b {
-                    let line = a
-                        .lines()
-                        .zip(b.lines())
-                        .position(|(x, y)| x != y)
-                        .unwrap_or(0);
+                if let Some(line) = first_difference(&a, &b) {
                     return Err(Fail(
                         1,
                         format!(
-                            "lvslab: non-determinism detected: traces differ first at line {}",
-                            line + 1
+                            "lvslab: non-determinism detected: traces differ first at line {line}"
                         ),
                     ));
                 }
@@ -265,6 +326,41 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             eprintln!("wrote {n} packets to {}", output.display());
             Ok(0)
         }
+        Cmd::Kernel {
+            paths,
+            vm,
+            host,
+            verbose,
+            print_script,
+            timeout,
+        } => {
+            let backend = match (vm, host) {
+                (true, _) => lvslab_kernel::Backend::Vm,
+                (_, true) => lvslab_kernel::Backend::Host,
+                _ => lvslab_kernel::Backend::Auto,
+            };
+            lvslab_kernel::main(&lvslab_kernel::Options {
+                paths,
+                backend,
+                verbose,
+                print_script,
+                timeout,
+            })
+            .map_err(|e| Fail(2, e))
+        }
+        Cmd::Tui {
+            scenario,
+            lang,
+            seed,
+        } => {
+            let text = files::read(&scenario)?;
+            let lang = match lang {
+                UiLang::En => tui::explain::Lang::En,
+                UiLang::Zh => tui::explain::Lang::Zh,
+            };
+            tui::run(&scenario.display().to_string(), &text, seed, lang).map_err(|e| Fail(2, e))?;
+            Ok(0)
+        }
         Cmd::Check {
             paths,
             junit,
@@ -287,11 +383,29 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             );
             Ok(u8::from(warnings > 0))
         }
-        Cmd::Bench { quick } => {
+        Cmd::Bench { quick, lb_mm } => {
+            if let Some(n) = lb_mm {
+                bench_flow::child(n).map_err(|e| Fail(2, format!("lvslab: {e}")))?;
+                return Ok(0);
+            }
             bench::run(quick);
             Ok(0)
         }
     }
+}
+
+/// The first line (1-based) where `a` and `b` differ, `None` if equal.
+fn first_difference(a: &str, b: &str) -> Option<usize> {
+    if a == b {
+        return None;
+    }
+    Some(
+        a.lines()
+            .zip(b.lines())
+            .position(|(x, y)| x != y)
+            .unwrap_or(0)
+            + 1,
+    )
 }
 
 /// Quotes a word for the lab's shell when it has spaces or quotes.

@@ -21,7 +21,7 @@ const INITIAL_RTO: SimDuration = SimDuration::from_secs(1);
 const WINDOW: u16 = 64240;
 
 impl World {
-    fn tcp_send(
+    pub(super) fn tcp_send(
         &mut self,
         h: HostId,
         key: SockKey,
@@ -117,7 +117,9 @@ impl World {
                 let stage_connect = s.state == TcpState::SynSent;
                 self.app_failed(app, key, err, stage_connect);
             }
-            SockRole::Checker { checker } => self.checker_result(h, checker, false, err),
+            SockRole::Checker { checker } | SockRole::HttpChecker { checker, .. } => {
+                self.checker_result(h, checker, false, err);
+            }
             SockRole::Server => {}
         }
     }
@@ -163,7 +165,7 @@ impl World {
                 self.set_sock(h, key, TcpState::Established, snd, rcv);
                 self.tcp_send(h, key, snd, rcv, TcpFlags::ACK, AppData::None);
                 match sock.role {
-                    SockRole::Client { request, .. } => {
+                    SockRole::Client { request, .. } | SockRole::HttpChecker { request, .. } => {
                         let len = u32::try_from(request.len()).unwrap_or(0);
                         self.set_sock(h, key, TcpState::Established, snd.wrapping_add(len), rcv);
                         self.tcp_send(h, key, snd, rcv, TcpFlags::PSH_ACK, AppData::Bytes(request));
@@ -224,6 +226,15 @@ impl World {
                     .map(String::from_utf8_lossy)
                     .unwrap_or_default();
                 self.app_response(app, key, &body);
+            }
+            (TcpState::Established, SockRole::HttpChecker { checker, .. }) if dlen > 0 => {
+                let checker = *checker;
+                let rcv = seg.seq.wrapping_add(dlen);
+                let snd = sock.snd_nxt;
+                self.set_sock(h, key, TcpState::FinWait, snd.wrapping_add(1), rcv);
+                self.tcp_send(h, key, snd, rcv, TcpFlags::FIN_ACK, AppData::None);
+                let body = seg.data.bytes().map(<[u8]>::to_vec).unwrap_or_default();
+                self.checker_http_response(h, checker, &body);
             }
             (TcpState::FinWait, _) if seg.flags.fin => {
                 let rcv = seg.seq.wrapping_add(dlen).wrapping_add(1);
@@ -320,10 +331,17 @@ impl World {
                 },
             );
         }
+        let data: Arc<[u8]> = Arc::from(resp.as_bytes());
+        if self.httpd_hold(h, key, Arc::clone(&data)).is_none() {
+            self.http_send(h, key, data);
+        }
+    }
+
+    /// Sends httpd's answer on `key` (if the connection still exists).
+    pub(super) fn http_send(&mut self, h: HostId, key: SockKey, data: Arc<[u8]>) {
         let Some(s) = self.hosts[h].tcp.socks.get(&key).cloned() else {
             return;
         };
-        let data: Arc<[u8]> = Arc::from(resp.as_bytes());
         let len = u32::try_from(data.len()).unwrap_or(0);
         self.set_sock(
             h,

@@ -1,0 +1,657 @@
+//! Flow fidelity: one arrival and one completion event per connection, no
+//! packets, for runs of tens of millions of requests.
+//!
+//! ```text
+//!  workloads ──arrival──► director ──────────────► real server model ──completion──► metrics
+//!  (Poisson,              capacity queue            workers + FIFO queue             histograms,
+//!   closed loop,          IPVS scheduler +          (crate::server_model)            time series
+//!   curl loop)            connection entries
+//!                         (flow::director)
+//! ```
+//!
+//! What one connection is, at this fidelity:
+//!
+//! - **Arrival** (the client's SYN): the director's inbound capacity queue
+//!   takes the connection's client→server packets; IPVS schedules the SYN on
+//!   the director's own table and scheduler (the same [`crate::ipvs::Ipvs`]
+//!   the `ipvsadm` setup commands built); the ACK that completes the
+//!   handshake follows at the same instant (no round trips: there is no
+//!   network latency at this fidelity), so the entry is ESTABLISHED and
+//!   counted in ActiveConn while the request is in the real server.
+//!   For NAT the SYN-ACK passes the director too.
+//! - **Completion** (last byte of the response): for NAT the response goes
+//!   back through the director's capacity queue; then the close the
+//!   director sees is fed: client FIN, (NAT: server ACK and FIN), client ACK.
+//!   The entry goes to FIN_WAIT (DR/TUN, input-only table) or TIME_WAIT
+//!   (NAT), counted in InActConn until its kernel timeout (120 s by default).
+//! - A request refused by a full queue is reset by the server after the
+//!   handshake (NAT: the director sees the RST → CLOSE; DR: it does not,
+//!   and the entry stays ESTABLISHED until its 900 s timeout, as on a real
+//!   DR director). A server that is down never answers: the entry stays in
+//!   SYN_RECV for 60 s (counted active, as `tcp_state_active` does since
+//!   Linux 4.10). A client that gives up (`max_time`) resets.
+//!
+//! The response time of a request is completion − arrival, plus the
+//! director's queueing delays in both directions.
+//!
+//! Events are kept in the engine's `(time, seq)` queue, except each
+//! open-loop source's next arrival, held beside it (one push and pop fewer
+//! per request); at equal times the queue's events run first. Model events
+//! counted for speed are the popped ones (arrivals, completions, and the
+//! rarer timeouts and outages). Memory does not grow with the number of
+//! requests: only in-flight requests have a slot; latency statistics are
+//! streaming histograms; closed entries on the fast path are 8 bytes each
+//! until they expire.
+
+use std::net::Ipv4Addr;
+
+use crate::engine::EventQueue;
+use crate::ipvs::{Ipvs, Protocol, ServiceKey, SvcId, TcpFlags};
+use crate::metrics::{Outcomes, RunMetrics};
+use crate::rng::{self, SimRng};
+use crate::server_model::{Admit, ServerModel, ServerSpec};
+use crate::time::SimTime;
+use crate::workload::{Arrivals, ClientPool, Workload};
+
+pub mod director;
+mod handlers;
+mod record;
+pub mod spec;
+
+pub use director::{ConnRef, Path, Tuple, Way};
+use record::Recorder;
+
+/// When the client's kernel gives up a connect without any answer
+/// (`tcp_syn_retries = 6`: 1+2+4+8+16+32+64 s).
+pub const CONNECT_TIMEOUT_NS: u64 = 127_000_000_000;
+
+/// Director forwarding capacity.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DirectorCapacity {
+    /// Packets per second it can forward (`None`: unlimited).
+    pub pps: Option<f64>,
+    /// Bits per second (`None`: unlimited).
+    pub bps: Option<f64>,
+    /// Longest queueing delay before it drops (its backlog), ns.
+    pub max_delay_ns: u64,
+}
+
+impl Default for DirectorCapacity {
+    fn default() -> Self {
+        DirectorCapacity {
+            pps: None,
+            bps: None,
+            max_delay_ns: 10_000_000,
+        }
+    }
+}
+
+/// Which director path to use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum PathChoice {
+    /// Fast when it can model the service, else ipvs.
+    #[default]
+    Auto,
+    /// Always the IPVS table.
+    Ipvs,
+    /// Always the fast path (error if it cannot model the service).
+    Fast,
+}
+
+/// Everything a flow run needs besides the director's IPVS table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlowConfig {
+    /// Scenario name.
+    pub name: String,
+    /// Root seed.
+    pub seed: u64,
+    /// Workloads (all aimed at one virtual service).
+    pub workloads: Vec<Workload>,
+    /// Real servers (matched to dests by address; a dest without one gets
+    /// [`default_server`]).
+    pub servers: Vec<ServerSpec>,
+    /// Director capacity.
+    pub director: DirectorCapacity,
+    /// Path choice.
+    pub path: PathChoice,
+    /// No arrival after this time (ns).
+    pub until_ns: u64,
+    /// Sample interval (ns).
+    pub interval_ns: u64,
+    /// Record the chosen real server of every connection (tests).
+    pub record_choices: bool,
+}
+
+/// The capacity given to a real server the scenario says nothing about.
+#[must_use]
+pub fn default_server(name: &str, addr: Ipv4Addr) -> ServerSpec {
+    ServerSpec {
+        name: name.into(),
+        addr,
+        workers: 256,
+        queue_limit: Some(511),
+        service: crate::workload::Dist::Fixed(1_000_000.0),
+        outages: Vec::new(),
+    }
+}
+
+/// What a flow run returns.
+#[derive(Debug)]
+pub struct FlowOutput {
+    /// Metrics.
+    pub metrics: RunMetrics,
+    /// Real server index chosen for each connection, if recorded.
+    pub choices: Vec<u16>,
+}
+
+/// A flow run that could not start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlowError(pub String);
+
+impl std::fmt::Display for FlowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FlowError {}
+
+#[derive(Clone, Copy, Debug)]
+enum Ev {
+    Arrive { w: u32, user: u32 },
+    Done { slot: u32, epoch: u32 },
+    GiveUp { slot: u32, epoch: u32 },
+    Crash { server: u32 },
+    Recover { server: u32 },
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Req {
+    t0: u64,
+    d_in: u64,
+    tuple_c: u32,
+    cport: u16,
+    server: u16,
+    user: u32,
+    w: u32,
+    epoch: u32,
+    resp_bytes: u32,
+    conn: ConnRef,
+    /// The client no longer waits (outcome recorded).
+    ended: bool,
+    /// The server no longer holds it.
+    released: bool,
+}
+
+struct Src {
+    w: Workload,
+    rng: SimRng,
+    pool: ClientPool,
+    sent: u64,
+    done: bool,
+}
+
+/// The running simulation.
+struct Sim<'a> {
+    q: EventQueue<Ev>,
+    /// Next arrival of each open-loop source (kept out of the queue: one
+    /// push and pop fewer per request).
+    open: Vec<Option<u64>>,
+    /// Sources still sending.
+    live_srcs: usize,
+    now: u64,
+    srcs: Vec<Src>,
+    servers: Vec<ServerModel>,
+    dest_server: Vec<u16>,
+    path: Path<'a>,
+    sched_rng: SimRng,
+    slots: Vec<Req>,
+    free: Vec<u32>,
+    in_flight: u64,
+    dir: DirQueue,
+    rec: Recorder,
+    choices: Option<Vec<u16>>,
+    vip: Ipv4Addr,
+    vport: u16,
+    nat: bool,
+    tun: bool,
+    until: u64,
+    events: u64,
+}
+
+/// The director as one FIFO forwarding resource.
+#[derive(Debug, Default)]
+struct DirQueue {
+    cap: Option<(f64, f64)>,
+    max_delay: u64,
+    free_at: u64,
+    busy_ns: u128,
+}
+
+impl DirQueue {
+    /// A batch of `pkts` packets and `bytes` bytes at `now`: its delay, or
+    /// `None` if the backlog is full (dropped).
+    fn offer(&mut self, now: u64, pkts: u64, bytes: u64) -> Option<u64> {
+        let Some((pps, bps)) = self.cap else {
+            return Some(0);
+        };
+        #[expect(clippy::cast_precision_loss, reason = "work in ns")]
+        let work = (pkts as f64 * 1e9 / pps).max(bytes as f64 * 8e9 / bps);
+        let start = self.free_at.max(now);
+        if start - now > self.max_delay {
+            return None;
+        }
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "non-negative ns"
+        )]
+        let w = work.ceil() as u64;
+        self.free_at = start + w;
+        self.busy_ns += u128::from(w);
+        Some(self.free_at - now)
+    }
+}
+
+const MSS: u64 = 1448;
+const HDR: u64 = 40;
+
+fn segs(bytes: u64) -> u64 {
+    bytes.div_ceil(MSS)
+}
+
+/// Runs a flow-fidelity simulation on the director's `ipvs` table.
+///
+/// # Errors
+/// No workload, workloads aimed at different or unknown services, or a
+/// forced fast path that cannot model the service.
+pub fn run(cfg: &FlowConfig, ipvs: &mut Ipvs) -> Result<FlowOutput, FlowError> {
+    let (vip, vport) = match cfg.workloads.first() {
+        Some(w) => (w.vip, w.vport),
+        None => {
+            return Err(FlowError(
+                "flow fidelity needs a [workload] or [[client]]".into(),
+            ));
+        }
+    };
+    if let Some(w) = cfg
+        .workloads
+        .iter()
+        .find(|w| (w.vip, w.vport) != (vip, vport))
+    {
+        return Err(FlowError(format!(
+            "workload `{}` targets {}:{} but `{}` targets {vip}:{vport}: flow fidelity models one virtual service",
+            w.name, w.vip, w.vport, cfg.workloads[0].name
+        )));
+    }
+    let key = ServiceKey::Addr {
+        proto: Protocol::Tcp,
+        addr: vip,
+        port: vport,
+    };
+    let svc: SvcId = ipvs.find_service(&key).ok_or_else(|| {
+        FlowError(format!(
+            "no virtual service TCP {vip}:{vport} on the director (add it with ipvsadm -A -t {vip}:{vport} in the director's setup)"
+        ))
+    })?;
+    ipvs.advance(SimTime::ZERO);
+    let (sched_name, method) = {
+        let s = ipvs.service(svc).map(|s| s.sched.name()).unwrap_or("?");
+        let m = ipvs
+            .service_dests(svc)
+            .next()
+            .map_or(crate::ipvs::FwdMethod::Route, |d| d.fwd);
+        (s, m)
+    };
+    let mut servers = Vec::new();
+    let mut dest_server = Vec::new();
+    for d in ipvs.service_dests(svc) {
+        let spec = cfg
+            .servers
+            .iter()
+            .find(|s| s.addr == d.addr)
+            .cloned()
+            .unwrap_or_else(|| default_server(&d.addr.to_string(), d.addr));
+        let idx = match servers
+            .iter()
+            .position(|m: &ServerModel| m.spec.addr == d.addr)
+        {
+            Some(i) => i,
+            None => {
+                let r = rng::stream(cfg.seed, &format!("flow/server/{}", spec.name));
+                servers.push(ServerModel::new(spec, r));
+                servers.len() - 1
+            }
+        };
+        dest_server.push(u16::try_from(idx).unwrap_or(u16::MAX));
+    }
+    let path = match cfg.path {
+        PathChoice::Ipvs => Path::ipvs(ipvs, svc),
+        PathChoice::Fast => Path::fast(ipvs, svc).map_err(|e| {
+            FlowError(format!(
+                "director path \"fast\" cannot model this service: {e}"
+            ))
+        })?,
+        PathChoice::Auto => {
+            if Path::fast_check(ipvs, svc).is_ok() {
+                Path::fast(ipvs, svc).map_err(FlowError)?
+            } else {
+                Path::ipvs(ipvs, svc)
+            }
+        }
+    };
+    let mut sim = Sim::new(cfg, path, servers, dest_server, vip, vport, method);
+    sim.rec.init(&sim.servers, cfg, sched_name, method);
+    sim.run();
+    Ok(sim.finish())
+}
+
+/// Runs a scenario loaded with `fidelity = "flow"` on its director (the
+/// host whose IPVS table has the workloads' virtual service).
+///
+/// # Errors
+/// The scenario is not a flow scenario, or [`run`] refuses it.
+pub fn run_scenario(sc: &mut crate::scenario::Scenario) -> Result<FlowOutput, FlowError> {
+    let cfg = sc
+        .flow
+        .as_ref()
+        .ok_or_else(|| FlowError("not a flow-fidelity scenario".into()))?;
+    let Some(w) = cfg.workloads.first() else {
+        return Err(FlowError(
+            "flow fidelity needs a [workload] or a [[client]] curl loop".into(),
+        ));
+    };
+    let key = ServiceKey::Addr {
+        proto: Protocol::Tcp,
+        addr: w.vip,
+        port: w.vport,
+    };
+    let h = sc
+        .world
+        .hosts
+        .iter()
+        .position(|h| h.ipvs.find_service(&key).is_some())
+        .ok_or_else(|| {
+            FlowError(format!(
+                "no host has the virtual service TCP {}:{} (add it with ipvsadm -A -t {}:{} in the director's setup)",
+                w.vip, w.vport, w.vip, w.vport
+            ))
+        })?;
+    // Real servers without a [[server]] section keep their host's name.
+    let mut cfg = cfg.clone();
+    for host in &sc.world.hosts {
+        for a in host
+            .ifaces
+            .iter()
+            .filter(|i| i.kind == crate::host::IfKind::Ether)
+            .flat_map(|i| i.addrs.iter())
+        {
+            if !cfg.servers.iter().any(|s| s.addr == a.addr) {
+                cfg.servers.push(default_server(&host.name, a.addr));
+            }
+        }
+    }
+    run(&cfg, &mut sc.world.hosts[h].ipvs)
+}
+
+impl<'a> Sim<'a> {
+    fn new(
+        cfg: &FlowConfig,
+        path: Path<'a>,
+        servers: Vec<ServerModel>,
+        dest_server: Vec<u16>,
+        vip: Ipv4Addr,
+        vport: u16,
+        method: crate::ipvs::FwdMethod,
+    ) -> Sim<'a> {
+        let mut q = EventQueue::new();
+        let mut srcs = Vec::new();
+        let mut open = vec![None; cfg.workloads.len()];
+        for (i, w) in cfg.workloads.iter().enumerate() {
+            let mut r = rng::stream(cfg.seed, &format!("flow/workload/{i}/{}", w.name));
+            let (first, clients) = match &w.arrivals {
+                Arrivals::Poisson { first, clients, .. }
+                | Arrivals::Closed { first, clients, .. } => (*first, *clients),
+            };
+            let pool = ClientPool::new(first, clients, &mut r);
+            let wi = u32::try_from(i).unwrap_or(u32::MAX);
+            match &w.arrivals {
+                Arrivals::Poisson { schedule, .. } => {
+                    open[i] = schedule.next_arrival(w.start_ns.saturating_sub(1), &mut r);
+                }
+                Arrivals::Closed { users, .. } => {
+                    for u in 0..*users {
+                        q.push(SimTime(w.start_ns), Ev::Arrive { w: wi, user: u });
+                    }
+                }
+            }
+            srcs.push(Src {
+                w: w.clone(),
+                rng: r,
+                pool,
+                sent: 0,
+                done: false,
+            });
+        }
+        for (i, s) in servers.iter().enumerate() {
+            let server = u32::try_from(i).unwrap_or(u32::MAX);
+            for (down, up) in &s.spec.outages {
+                q.push(SimTime(*down), Ev::Crash { server });
+                if let Some(up) = up {
+                    q.push(SimTime(*up), Ev::Recover { server });
+                }
+            }
+        }
+        let nat = path.sees_replies();
+        Sim {
+            q,
+            now: 0,
+            live_srcs: srcs.len(),
+            open,
+            srcs,
+            rec: Recorder::new(servers.len(), cfg.interval_ns),
+            servers,
+            dest_server,
+            path,
+            sched_rng: rng::stream(cfg.seed, "flow/sched"),
+            slots: Vec::new(),
+            free: Vec::new(),
+            in_flight: 0,
+            dir: DirQueue {
+                cap: match (cfg.director.pps, cfg.director.bps) {
+                    (None, None) => None,
+                    (p, b) => Some((p.unwrap_or(f64::INFINITY), b.unwrap_or(f64::INFINITY))),
+                },
+                max_delay: cfg.director.max_delay_ns,
+                free_at: 0,
+                busy_ns: 0,
+            },
+            choices: cfg.record_choices.then(Vec::new),
+            vip,
+            vport,
+            nat,
+            tun: method == crate::ipvs::FwdMethod::Tunnel,
+            until: cfg.until_ns,
+            events: 0,
+        }
+    }
+
+    /// The next event: the earliest of the queue's head and the open-loop
+    /// sources' next arrivals (at equal times the queue goes first).
+    fn next_event(&mut self) -> Option<(u64, Ev)> {
+        let mut best: Option<(usize, u64)> = None;
+        for (i, t) in self.open.iter().enumerate() {
+            if let Some(t) = *t
+                && best.is_none_or(|(_, b)| t < b)
+            {
+                best = Some((i, t));
+            }
+        }
+        match (best, self.q.peek_time()) {
+            (Some((i, t)), h) if h.is_none_or(|h| t < h.0) => {
+                self.open[i] = None;
+                let w = u32::try_from(i).unwrap_or(u32::MAX);
+                Some((t, Ev::Arrive { w, user: u32::MAX }))
+            }
+            _ => self.q.pop().map(|(t, e)| (t.0, e)),
+        }
+    }
+
+    fn run(&mut self) {
+        while let Some((t, ev)) = self.next_event() {
+            if self.live_srcs == 0 && self.in_flight == 0 {
+                break;
+            }
+            self.now = t;
+            if self.now > self.rec.next_sample {
+                self.sample_until(self.now);
+            }
+            // Stale events (a completion of a request lost in a crash, the
+            // timeout of a request already answered) are not counted.
+            let live = match ev {
+                Ev::Done { slot, epoch } | Ev::GiveUp { slot, epoch } => self
+                    .slots
+                    .get(slot as usize)
+                    .is_some_and(|r| r.epoch == epoch && !r.released),
+                _ => true,
+            };
+            self.events += u64::from(live);
+            match ev {
+                Ev::Arrive { w, user } => self.arrive(w, user),
+                Ev::Done { slot, epoch } => self.done(slot, epoch),
+                Ev::GiveUp { slot, epoch } => self.give_up(slot, epoch),
+                Ev::Crash { server } => self.crash(server),
+                Ev::Recover { server } => {
+                    if let Some(s) = self.servers.get_mut(server as usize) {
+                        s.recover(self.now);
+                    }
+                }
+            }
+        }
+        // Close the last partial interval.
+        let end = self.now;
+        self.sample_until(end);
+        if end > self.rec.last_sample {
+            self.rec.next_sample = end;
+            self.sample_now();
+        }
+    }
+
+    fn sample_until(&mut self, t: u64) {
+        while self.rec.next_sample < t {
+            self.sample_now();
+            self.rec.next_sample += self.rec.interval;
+        }
+    }
+
+    fn sample_now(&mut self) {
+        let at = self.rec.next_sample;
+        let counts = self.path.counts(at);
+        let mut per_server = vec![(0u64, 0u64); self.servers.len()];
+        for (i, (a, ina, _)) in counts.iter().enumerate() {
+            if let Some(s) = self
+                .dest_server
+                .get(i)
+                .and_then(|s| per_server.get_mut(*s as usize))
+            {
+                s.0 += u64::from(*a);
+                s.1 += u64::from(*ina);
+            }
+        }
+        let dir_busy = self.dir.busy_ns;
+        self.rec
+            .sample(at, &mut self.servers, &per_server, dir_busy);
+    }
+
+    fn alloc(&mut self, r: Req) -> u32 {
+        self.in_flight += 1;
+        if let Some(i) = self.free.pop() {
+            let epoch = self.slots[i as usize].epoch;
+            self.slots[i as usize] = Req { epoch, ..r };
+            i
+        } else {
+            self.slots.push(r);
+            u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
+        }
+    }
+
+    /// Frees `slot`; events still pending for it become stale (its
+    /// generation moves on).
+    fn release(&mut self, slot: u32) {
+        let s = &mut self.slots[slot as usize];
+        s.epoch = s.epoch.wrapping_add(1);
+        self.in_flight -= 1;
+        self.free.push(slot);
+    }
+
+    fn tuple(&self, r: &Req) -> Tuple {
+        Tuple {
+            caddr: Ipv4Addr::from(r.tuple_c),
+            cport: r.cport,
+            vaddr: self.vip,
+            vport: self.vport,
+        }
+    }
+
+    fn finish(mut self) -> FlowOutput {
+        let counts = self.path.counts(self.now);
+        let weights: Vec<u32> = {
+            let mut w = vec![0; self.servers.len()];
+            for (i, (_, _, wt)) in counts.iter().enumerate() {
+                if let Some(s) = self.dest_server.get(i) {
+                    w[*s as usize] = *wt;
+                }
+            }
+            w
+        };
+        let fast = matches!(self.path, Path::Fast(..));
+        let mut metrics = self.rec.finish(
+            &mut self.servers,
+            &weights,
+            self.now,
+            self.events,
+            self.dir.busy_ns,
+            self.path.name(),
+        );
+        self.path.finish();
+        // Clients count their ports up through 28 232 ephemeral ports: a
+        // client that went round may have met its own old entry, which the
+        // fast path does not model (the table would reuse it).
+        let cycled = self.srcs.iter().any(|s| {
+            s.sent / (s.pool.len().max(1) as u64) >= u64::from(crate::workload::PORT_SPAN)
+        });
+        if fast && cycled {
+            metrics.run.simplifications.push(
+                "some client went through all 28232 ephemeral ports: a new connection may have \
+                 reused a 5-tuple whose old entry still lived, which the fast path does not model \
+                 (set path = \"ipvs\" under [director] for the table's behaviour)"
+                    .into(),
+            );
+        }
+        FlowOutput {
+            metrics,
+            choices: self.choices.unwrap_or_default(),
+        }
+    }
+}
+
+/// How one request ended (for the recorder).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Refused,
+    Reset,
+    TimedOut,
+}
+
+impl Outcome {
+    fn add_to(self, o: &mut Outcomes) {
+        match self {
+            Outcome::Refused => o.refused += 1,
+            Outcome::Reset => o.reset += 1,
+            Outcome::TimedOut => o.timed_out += 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

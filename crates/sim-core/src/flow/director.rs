@@ -1,0 +1,527 @@
+//! The director in flow fidelity: which real server gets a new connection,
+//! how its IPVS entry moves between ActiveConn and InActConn, and how busy
+//! the director's forwarding is.
+//!
+//! Two paths give the same choices:
+//!
+//! - [`Path::Ipvs`] drives the director host's real [`Ipvs`] table packet by
+//!   packet with [`PacketMeta`]s: the SYN is scheduled by `in_packet`, the
+//!   later segments walk the kernel TCP state table, entries expire on the
+//!   kernel timers, and `ipvsadm -Lnc` afterwards shows them. Every
+//!   persistence, threshold and reuse rule applies. Slow: a `BTreeMap` entry
+//!   and a scheduling `Decision` per connection, and an entry per
+//!   connection for the whole FIN_WAIT/TIME_WAIT timeout.
+//! - [`Path::Fast`] keeps only what a scheduling decision reads: copies of
+//!   the service's [`Dest`]s (counters updated with the kernel's own
+//!   `bind`/`unbind`/`set_active`), one kernel TCP state per live request
+//!   (advanced by the kernel state table, [`tcp::next`]), and, for closed
+//!   entries, only their expiry times in FIFO rings (one per timeout value:
+//!   expiries enter in time order, so a ring is sorted). It calls the same
+//!   scheduler code. Not covered: persistence templates, fwmark and
+//!   one-packet services (the `auto` choice then takes the `ipvs` path), and
+//!   5-tuple reuse while an old entry lives (clients' ports cycle through
+//!   28 232 ephemeral ports; a run where some client went all the way round
+//!   says so in its simplifications).
+
+use std::collections::VecDeque;
+use std::net::Ipv4Addr;
+
+use crate::ipvs::conn::tcp::{self, Dir};
+use crate::ipvs::sched::{self, DestInfo, SchedInput, Scheduler};
+use crate::ipvs::{
+    Dest, FwdMethod, InVerdict, Ipvs, PacketMeta, Protocol, ServiceKey, SvcId, TcpFlags, TcpState,
+    Timeouts,
+};
+use crate::rng::SimRng;
+use crate::time::{NS_PER_S, SimTime};
+
+/// Which way a segment crosses the director.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Way {
+    /// Client → server.
+    In,
+    /// Server → client (seen by the director only for NAT/FULLNAT).
+    Out,
+}
+
+/// The director's view of one connection, as stored in a request slot.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ConnRef {
+    /// Fast path: kernel TCP state number.
+    pub state: u8,
+    /// Fast path: counted in InActConn.
+    pub inactive: bool,
+    /// Fast path: `IP_VS_CONN_F_NOOUTPUT` (no reply seen yet).
+    pub nooutput: bool,
+    /// Index of the dest in the service's list (kernel order).
+    pub dest: u16,
+}
+
+/// The fast path's state.
+#[derive(Debug)]
+pub struct Fast {
+    sched: Box<dyn Scheduler>,
+    wlc: bool,
+    dests: Vec<Dest>,
+    infos: Vec<DestInfo>,
+    timeouts: Timeouts,
+    /// `(timeout_ns, ring of expiry_ns << (dbits + 1) | active << dbits | dest)`.
+    rings: Vec<(u64, ChunkFifo)>,
+    /// Bits for a dest index in a ring entry.
+    dbits: u32,
+    nooutput: bool,
+}
+
+/// One of the two paths.
+#[derive(Debug)]
+pub enum Path<'a> {
+    /// Through the director's IPVS table.
+    Ipvs {
+        /// The table.
+        ipvs: &'a mut Ipvs,
+        /// The service.
+        svc: SvcId,
+        /// `(addr, port)` of each dest, kernel list order.
+        dests: Vec<(Ipv4Addr, u16)>,
+    },
+    /// Scheduler and counters only. The service's own scheduler instance
+    /// is borrowed for the run (so its state, e.g. the `rr`/`wrr` cursor,
+    /// is exactly the kernel's) and given back by [`Path::finish`].
+    Fast(Box<Fast>, &'a mut Ipvs, SvcId),
+}
+
+/// Where a connection is aimed.
+#[derive(Clone, Copy, Debug)]
+pub struct Tuple {
+    /// Client address.
+    pub caddr: Ipv4Addr,
+    /// Client port.
+    pub cport: u16,
+    /// Virtual address.
+    pub vaddr: Ipv4Addr,
+    /// Virtual port.
+    pub vport: u16,
+}
+
+fn tcp_state(n: u8) -> TcpState {
+    use TcpState::{
+        Close, CloseWait, Established, FinWait, LastAck, Listen, None, SynAck, SynRecv, SynSent,
+        TimeWait,
+    };
+    [
+        None,
+        Established,
+        SynSent,
+        SynRecv,
+        FinWait,
+        TimeWait,
+        Close,
+        CloseWait,
+        LastAck,
+        Listen,
+        SynAck,
+    ]
+    .get(n as usize)
+    .copied()
+    .unwrap_or(Close)
+}
+
+impl<'a> Path<'a> {
+    /// The Ipvs path for `svc`.
+    pub fn ipvs(ipvs: &'a mut Ipvs, svc: SvcId) -> Path<'a> {
+        let dests = ipvs.service_dests(svc).map(|d| (d.addr, d.port)).collect();
+        Path::Ipvs { ipvs, svc, dests }
+    }
+
+    /// Why the fast path cannot model `svc`, if it cannot.
+    ///
+    /// # Errors
+    /// The service is persistent, fwmark-based or one-packet, or unknown.
+    pub fn fast_check(ipvs: &Ipvs, svc: SvcId) -> Result<(), String> {
+        let s = ipvs.service(svc).ok_or("no such service")?;
+        if s.persistent.is_some() {
+            return Err("the service is persistent (-p)".into());
+        }
+        if matches!(s.key, ServiceKey::Fwmark(_)) || s.ops {
+            return Err("fwmark and one-packet services need the ipvs path".into());
+        }
+        Ok(())
+    }
+
+    /// The fast path for `svc`.
+    ///
+    /// # Errors
+    /// See [`Path::fast_check`].
+    pub fn fast(ipvs: &'a mut Ipvs, svc: SvcId) -> Result<Path<'a>, String> {
+        Self::fast_check(ipvs, svc)?;
+        let dests: Vec<Dest> = ipvs.service_dests(svc).cloned().collect();
+        let infos: Vec<DestInfo> = dests.iter().map(Dest::info).collect();
+        let infos_len = infos.len();
+        let s = ipvs.service_mut(svc).ok_or("no such service")?;
+        let name = s.sched.name();
+        let stand_in = sched::create("rr", s.flags, &[]).ok_or("no rr scheduler")?;
+        let sched = std::mem::replace(&mut s.sched, stand_in);
+        let nooutput = dests
+            .first()
+            .is_none_or(|d| !matches!(d.fwd, FwdMethod::Masq | FwdMethod::FullNat));
+        Ok(Path::Fast(
+            Box::new(Fast {
+                sched,
+                wlc: name == "wlc",
+                dests,
+                infos,
+                timeouts: ipvs.timeouts.clone(),
+                rings: Vec::new(),
+                dbits: dest_bits(infos_len),
+                nooutput,
+            }),
+            ipvs,
+            svc,
+        ))
+    }
+
+    /// Ends the run: the fast path gives the scheduler back to the service.
+    pub fn finish(self) {
+        if let Path::Fast(f, ipvs, svc) = self
+            && let Some(s) = ipvs.service_mut(svc)
+        {
+            s.sched = f.sched;
+        }
+    }
+
+    /// `fast` or `ipvs`.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            Path::Ipvs { .. } => "ipvs",
+            Path::Fast(..) => "fast",
+        }
+    }
+
+    /// Number of dests.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        match self {
+            Path::Ipvs { dests, .. } => dests.len(),
+            Path::Fast(f, ..) => f.dests.len(),
+        }
+    }
+
+    /// Whether the service has no dest.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The client's SYN at `now`: the dest chosen (list index) and the
+    /// entry, or `None` when no dest is available (ICMP port unreachable).
+    pub fn syn(&mut self, now: u64, t: &Tuple, rng: &mut SimRng) -> Option<ConnRef> {
+        match self {
+            Path::Ipvs { ipvs, dests, .. } => {
+                let m = meta(t, TcpFlags::SYN, Way::In, (Ipv4Addr::UNSPECIFIED, 0));
+                match ipvs.in_packet(SimTime(now), &m, rng) {
+                    InVerdict::Forward { daddr, dport, .. } => {
+                        let i = dests.iter().position(|d| *d == (daddr, dport))?;
+                        Some(ConnRef {
+                            dest: u16::try_from(i).unwrap_or(u16::MAX),
+                            ..ConnRef::default()
+                        })
+                    }
+                    _ => None,
+                }
+            }
+            Path::Fast(f, ..) => f.syn(now, t, rng),
+        }
+    }
+
+    /// One more segment of an existing connection.
+    pub fn segment(&mut self, now: u64, t: &Tuple, c: &mut ConnRef, way: Way, flags: TcpFlags) {
+        match self {
+            Path::Ipvs {
+                ipvs, dests, svc, ..
+            } => {
+                let d = dests
+                    .get(c.dest as usize)
+                    .copied()
+                    .unwrap_or((Ipv4Addr::UNSPECIFIED, 0));
+                let m = meta(t, flags, way, d);
+                let _ = svc;
+                match way {
+                    Way::In => {
+                        let mut dummy = crate::rng::stream(0, "flow/unused");
+                        let _ = ipvs.in_packet(SimTime(now), &m, &mut dummy);
+                    }
+                    Way::Out => {
+                        let _ = ipvs.out_packet(SimTime(now), &m);
+                    }
+                }
+            }
+            Path::Fast(f, ..) => f.segment(c, way, flags),
+        }
+    }
+
+    /// The connection sent its last segment at `now`: from here on only
+    /// the entry's timer matters.
+    pub fn last_segment(&mut self, now: u64, c: &ConnRef) {
+        if let Path::Fast(f, ..) = self {
+            f.park(now, c);
+        }
+    }
+
+    /// Whether the director sees replies (NAT/FULLNAT).
+    #[must_use]
+    pub fn sees_replies(&self) -> bool {
+        match self {
+            Path::Ipvs { ipvs, svc, .. } => ipvs
+                .service_dests(*svc)
+                .next()
+                .is_some_and(|d| d.fwd.sees_replies()),
+            Path::Fast(f, ..) => !f.nooutput,
+        }
+    }
+
+    /// `(ActiveConn, InActConn, weight)` of each dest at `now`, kernel list order.
+    pub fn counts(&mut self, now: u64) -> Vec<(u32, u32, u32)> {
+        match self {
+            Path::Ipvs { ipvs, svc, .. } => {
+                ipvs.advance(SimTime(now));
+                ipvs.service_dests(*svc)
+                    .map(|d| (d.activeconns, d.inactconns, d.weight))
+                    .collect()
+            }
+            Path::Fast(f, ..) => {
+                f.expire(now);
+                f.dests
+                    .iter()
+                    .map(|d| (d.activeconns, d.inactconns, d.weight))
+                    .collect()
+            }
+        }
+    }
+}
+
+fn meta(t: &Tuple, flags: TcpFlags, way: Way, rs: (Ipv4Addr, u16)) -> PacketMeta {
+    let (saddr, sport, daddr, dport) = match way {
+        Way::In => (t.caddr, t.cport, t.vaddr, t.vport),
+        Way::Out => (rs.0, rs.1, t.caddr, t.cport),
+    };
+    PacketMeta {
+        proto: Protocol::Tcp,
+        saddr,
+        sport,
+        daddr,
+        dport,
+        flags,
+        len: 52,
+        fwmark: 0,
+    }
+}
+
+impl Fast {
+    fn expire(&mut self, now: u64) {
+        for (_, ring) in &mut self.rings {
+            let mask = (1u64 << self.dbits) - 1;
+            while let Some(e) = ring.front() {
+                if e >> (self.dbits + 1) > now {
+                    break;
+                }
+                ring.pop_front();
+                let i = usize::try_from(e & mask).unwrap_or(usize::MAX);
+                let active = e & (1 << self.dbits) != 0;
+                if let Some(d) = self.dests.get_mut(i) {
+                    d.unbind(false, !active);
+                    let info = &mut self.infos[i];
+                    info.activeconns = d.activeconns;
+                    info.inactconns = d.inactconns;
+                    info.overloaded = d.overloaded;
+                }
+            }
+        }
+    }
+
+    fn syn(&mut self, now: u64, t: &Tuple, rng: &mut SimRng) -> Option<ConnRef> {
+        self.expire(now);
+        let pick = if self.wlc {
+            // The very function `wlc` schedules with (no explanation text).
+            sched::weighted_least(&self.infos)
+        } else {
+            let input = SchedInput {
+                proto: Protocol::Tcp,
+                saddr: t.caddr,
+                sport: t.cport,
+                daddr: t.vaddr,
+                dport: t.vport,
+                now: SimTime(now),
+            };
+            self.sched.schedule(&self.infos, &input, rng)
+        }?;
+        let d = &mut self.dests[pick];
+        d.bind(false, true);
+        self.infos[pick].inactconns = d.inactconns;
+        self.infos[pick].overloaded = d.overloaded;
+        let mut c = ConnRef {
+            state: TcpState::None as u8,
+            inactive: true,
+            nooutput: self.nooutput,
+            dest: u16::try_from(pick).unwrap_or(u16::MAX),
+        };
+        self.segment(&mut c, Way::In, TcpFlags::SYN);
+        Some(c)
+    }
+
+    /// `set_state` of `ip_vs_core.c` for TCP, on the copy.
+    fn segment(&mut self, c: &mut ConnRef, way: Way, flags: TcpFlags) {
+        let output = way == Way::Out;
+        let dir = if c.nooutput {
+            if output {
+                c.nooutput = false;
+                Dir::Output
+            } else {
+                Dir::InputOnly
+            }
+        } else if output {
+            Dir::Output
+        } else {
+            Dir::Input
+        };
+        let cur = tcp_state(c.state);
+        let new = tcp::next(dir, cur, flags);
+        if new != cur {
+            // `tcp_state_active`, exactly as the table's `set_state`.
+            let active = tcp::is_active(new);
+            if c.inactive == active {
+                c.inactive = !active;
+                let i = c.dest as usize;
+                if let Some(d) = self.dests.get_mut(i) {
+                    d.set_active(active);
+                    self.infos[i].activeconns = d.activeconns;
+                    self.infos[i].inactconns = d.inactconns;
+                }
+            }
+        }
+        c.state = new as u8;
+    }
+
+    /// The entry now only waits for its timer (`timeout` of its state from
+    /// now), counted where it is (an entry left ESTABLISHED, as a DR
+    /// director's is when the real server resets, stays in ActiveConn).
+    fn park(&mut self, now: u64, c: &ConnRef) {
+        let to = u64::from(self.timeouts.tcp[tcp_state(c.state) as usize]) * NS_PER_S;
+        let i = c.dest as usize;
+        let limit = (1u64 << (63 - self.dbits)) - 1;
+        let e = ((now + to).min(limit) << (self.dbits + 1))
+            | (u64::from(!c.inactive) << self.dbits)
+            | i as u64;
+        match self.rings.iter_mut().find(|(t, _)| *t == to) {
+            Some((_, r)) => r.push_back(e),
+            None => {
+                let mut r = ChunkFifo::default();
+                r.push_back(e);
+                self.rings.push((to, r));
+            }
+        }
+    }
+}
+
+/// Bits needed for a dest index below `n` (at least 1).
+fn dest_bits(n: usize) -> u32 {
+    (usize::BITS - n.saturating_sub(1).leading_zeros()).max(1)
+}
+
+const CHUNK: usize = 4096;
+
+/// A FIFO of `u64` in fixed 32 KiB chunks: memory follows the live length,
+/// with no doubling spike when it grows.
+#[derive(Debug, Default)]
+pub struct ChunkFifo {
+    chunks: VecDeque<Box<[u64; CHUNK]>>,
+    spare: Option<Box<[u64; CHUNK]>>,
+    head: usize,
+    tail: usize,
+}
+
+impl ChunkFifo {
+    /// Appends `v`.
+    pub fn push_back(&mut self, v: u64) {
+        if self.chunks.is_empty() || self.tail == CHUNK {
+            let c = self.spare.take().unwrap_or_else(|| Box::new([0; CHUNK]));
+            self.chunks.push_back(c);
+            self.tail = 0;
+        }
+        if let Some(c) = self.chunks.back_mut() {
+            c[self.tail] = v;
+        }
+        self.tail += 1;
+    }
+
+    /// The oldest value.
+    #[must_use]
+    pub fn front(&self) -> Option<u64> {
+        let c = self.chunks.front()?;
+        if self.chunks.len() == 1 && self.head >= self.tail {
+            return None;
+        }
+        Some(c[self.head])
+    }
+
+    /// Removes the oldest value.
+    pub fn pop_front(&mut self) -> Option<u64> {
+        let v = self.front()?;
+        self.head += 1;
+        if self.head == CHUNK || (self.chunks.len() == 1 && self.head == self.tail) {
+            if let Some(c) = self.chunks.pop_front() {
+                self.spare = Some(c);
+            }
+            self.head = 0;
+            if self.chunks.is_empty() {
+                self.tail = 0;
+            }
+        }
+        Some(v)
+    }
+
+    /// Number of values.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        match self.chunks.len() {
+            0 => 0,
+            n => (n - 1) * CHUNK + self.tail - self.head,
+        }
+    }
+
+    /// Whether it is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        #[test]
+        fn chunk_fifo_is_a_fifo(ops in proptest::collection::vec(proptest::option::of(0u64..1000), 0..9_000)) {
+            let mut f = ChunkFifo::default();
+            let mut m = VecDeque::new();
+            for op in ops {
+                match op {
+                    Some(v) => { f.push_back(v); m.push_back(v); }
+                    None => { proptest::prop_assert_eq!(f.pop_front(), m.pop_front()); }
+                }
+                proptest::prop_assert_eq!(f.len(), m.len());
+                proptest::prop_assert_eq!(f.front(), m.front().copied());
+            }
+        }
+    }
+
+    #[test]
+    fn dest_bits_cover_the_index() {
+        assert_eq!(dest_bits(1), 1);
+        assert_eq!(dest_bits(2), 1);
+        assert_eq!(dest_bits(8), 3);
+        assert_eq!(dest_bits(9), 4);
+    }
+}
