@@ -164,6 +164,10 @@ pub struct World {
     pub drops: std::collections::BTreeMap<String, u64>,
     /// Events handled so far.
     pub events_handled: u64,
+    /// Keep every finished curl in `ClientApp::results` (default). A
+    /// benchmark turns this off: its million curls are only counted in
+    /// `ClientApp::tally`.
+    pub keep_curl_results: bool,
     /// httpd capacity models by host (`[[server]]` sections).
     pub httpd_models: std::collections::BTreeMap<HostId, httpd_model::HttpdModel>,
 }
@@ -187,6 +191,7 @@ impl World {
             counters: Vec::new(),
             drops: std::collections::BTreeMap::new(),
             events_handled: 0,
+            keep_curl_results: true,
             httpd_models: std::collections::BTreeMap::new(),
         }
     }

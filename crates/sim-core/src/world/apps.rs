@@ -9,7 +9,7 @@ use super::{Event, World};
 use crate::host::HostId;
 use crate::host::tcp::{SockKey, SockRole};
 use crate::time::{SimDuration, SimTime};
-use crate::trace::{TraceKind, TraceLevel};
+use crate::trace::TraceKind;
 
 /// How a curl ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,8 +94,7 @@ pub struct ClientApp {
     pub spec: LoopSpec,
     /// `--max-time` for one curl.
     pub max_time: SimDuration,
-    /// Finished curls (kept unless the trace level is `Off`: a benchmark's
-    /// million curls are only counted, in `tally`).
+    /// Finished curls (unless `World::keep_curl_results` is off).
     pub results: Vec<CurlResult>,
     /// Finished curls, counted (whatever the trace level).
     pub tally: CurlTally,
@@ -187,7 +186,7 @@ impl World {
         } else {
             app.tally.failed += 1;
         }
-        if self.trace.level > TraceLevel::Off {
+        if self.keep_curl_results {
             let r = CurlResult {
                 start,
                 end: now,
@@ -266,22 +265,23 @@ mod tests {
     use crate::time::{SimDuration, SimTime};
     use crate::trace::TraceLevel;
 
-    /// Without a trace, curls are only counted, and the run is the same
-    /// (same events, same counts) as with one.
+    /// Without `keep_curl_results`, curls are only counted, and the run is
+    /// the same (same events, same counts) as with them.
     #[test]
-    fn off_counts_the_same_curls_without_keeping_them() {
+    fn uncounted_results_leave_the_run_unchanged() {
         let text = include_str!("../../../../scenarios/bench/dr-8rs.toml");
-        let run = |level| {
-            let mut sc = scenario::load("dr-8rs.toml", text, level, None).expect("loads");
+        let run = |keep| {
+            let mut sc = scenario::load("dr-8rs.toml", text, TraceLevel::Off, None).expect("loads");
+            sc.world.keep_curl_results = keep;
             sc.world
                 .step_until(SimTime::ZERO + SimDuration::from_millis(50));
             sc
         };
-        let off = run(TraceLevel::Off);
-        let events = run(TraceLevel::Events);
-        assert_eq!(off.world.events_handled, events.world.events_handled);
+        let off = run(false);
+        let kept = run(true);
+        assert_eq!(off.world.events_handled, kept.world.events_handled);
         let mut total = 0;
-        for (a, b) in off.world.apps.iter().zip(&events.world.apps) {
+        for (a, b) in off.world.apps.iter().zip(&kept.world.apps) {
             assert_eq!(a.tally, b.tally);
             assert!(a.results.is_empty());
             let ok = b
