@@ -164,6 +164,14 @@ impl<E> EventQueue<E> {
         if self.digits[level] == 0 {
             self.levels &= !(1 << level);
         }
+        if self.buckets[level * 64 + digit].len() == 1 {
+            // The common case when events are sparse: no split.
+            if let Some(k) = self.buckets[level * 64 + digit].pop() {
+                self.last = k.at;
+                self.now.push_back(k);
+            }
+            return;
+        }
         let mut v = std::mem::take(&mut self.buckets[level * 64 + digit]);
         let min = v.iter().map(|k| k.at).min().unwrap_or(self.last);
         self.last = min;
