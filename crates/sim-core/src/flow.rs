@@ -262,9 +262,17 @@ fn segs(bytes: u64) -> u64 {
 pub fn run(cfg: &FlowConfig, ipvs: &mut Ipvs) -> Result<FlowOutput, FlowError> {
     let (vip, vport) = match cfg.workloads.first() {
         Some(w) => (w.vip, w.vport),
-        None => return Err(FlowError("flow fidelity needs a [workload] or [[client]]".into())),
+        None => {
+            return Err(FlowError(
+                "flow fidelity needs a [workload] or [[client]]".into(),
+            ));
+        }
     };
-    if let Some(w) = cfg.workloads.iter().find(|w| (w.vip, w.vport) != (vip, vport)) {
+    if let Some(w) = cfg
+        .workloads
+        .iter()
+        .find(|w| (w.vip, w.vport) != (vip, vport))
+    {
         return Err(FlowError(format!(
             "workload `{}` targets {}:{} but `{}` targets {vip}:{vport}: flow fidelity models one virtual service",
             w.name, w.vip, w.vport, cfg.workloads[0].name
@@ -299,7 +307,10 @@ pub fn run(cfg: &FlowConfig, ipvs: &mut Ipvs) -> Result<FlowOutput, FlowError> {
             .find(|s| s.addr == d.addr)
             .cloned()
             .unwrap_or_else(|| default_server(&d.addr.to_string(), d.addr));
-        let idx = match servers.iter().position(|m: &ServerModel| m.spec.addr == d.addr) {
+        let idx = match servers
+            .iter()
+            .position(|m: &ServerModel| m.spec.addr == d.addr)
+        {
             Some(i) => i,
             None => {
                 let r = rng::stream(cfg.seed, &format!("flow/server/{}", spec.name));
@@ -313,7 +324,9 @@ pub fn run(cfg: &FlowConfig, ipvs: &mut Ipvs) -> Result<FlowOutput, FlowError> {
     let path = match cfg.path {
         PathChoice::Ipvs => Path::ipvs(ipvs, svc),
         PathChoice::Fast => Path::fast(ipvs, svc).map_err(|e| {
-            FlowError(format!("director path \"fast\" cannot model this service: {e}"))
+            FlowError(format!(
+                "director path \"fast\" cannot model this service: {e}"
+            ))
         })?,
         PathChoice::Auto => match Path::fast(ipvs, svc) {
             Ok(p) => p,
@@ -321,7 +334,8 @@ pub fn run(cfg: &FlowConfig, ipvs: &mut Ipvs) -> Result<FlowOutput, FlowError> {
         },
     };
     let mut sim = Sim::new(cfg, path, servers, dest_server, vip, vport, method);
-    sim.rec.init(&sim.servers, &weights, cfg, sched_name, method);
+    sim.rec
+        .init(&sim.servers, &weights, cfg, sched_name, method);
     sim.run();
     Ok(sim.finish())
 }
@@ -375,16 +389,21 @@ impl<'a> Sim<'a> {
         for (i, w) in cfg.workloads.iter().enumerate() {
             let mut r = rng::stream(cfg.seed, &format!("flow/workload/{i}/{}", w.name));
             let (first, clients) = match &w.arrivals {
-                Arrivals::Poisson { first, clients, .. } | Arrivals::Closed { first, clients, .. } => {
-                    (*first, *clients)
-                }
+                Arrivals::Poisson { first, clients, .. }
+                | Arrivals::Closed { first, clients, .. } => (*first, *clients),
             };
             let pool = ClientPool::new(first, clients, &mut r);
             let wi = u32::try_from(i).unwrap_or(u32::MAX);
             match &w.arrivals {
                 Arrivals::Poisson { schedule, .. } => {
                     if let Some(t) = schedule.next_arrival(w.start_ns.saturating_sub(1), &mut r) {
-                        q.push(SimTime(t), Ev::Arrive { w: wi, user: u32::MAX });
+                        q.push(
+                            SimTime(t),
+                            Ev::Arrive {
+                                w: wi,
+                                user: u32::MAX,
+                            },
+                        );
                     }
                 }
                 Arrivals::Closed { users, .. } => {
@@ -486,13 +505,18 @@ impl<'a> Sim<'a> {
         let counts = self.path.counts(at);
         let mut per_server = vec![(0u64, 0u64); self.servers.len()];
         for (i, (a, ina, _)) in counts.iter().enumerate() {
-            if let Some(s) = self.dest_server.get(i).and_then(|s| per_server.get_mut(*s as usize)) {
+            if let Some(s) = self
+                .dest_server
+                .get(i)
+                .and_then(|s| per_server.get_mut(*s as usize))
+            {
                 s.0 += u64::from(*a);
                 s.1 += u64::from(*ina);
             }
         }
         let dir_busy = self.dir.busy_ns;
-        self.rec.sample(at, &mut self.servers, &per_server, dir_busy);
+        self.rec
+            .sample(at, &mut self.servers, &per_server, dir_busy);
     }
 
     fn alloc(&mut self, r: Req) -> u32 {
@@ -550,12 +574,14 @@ impl<'a> Sim<'a> {
         // Open loop: the next arrival is independent of this one.
         if user == u32::MAX {
             match &src.w.arrivals {
-                Arrivals::Poisson { schedule, .. } => match schedule.next_arrival(now, &mut src.rng) {
-                    Some(t) => {
-                        self.q.push(SimTime(t), Ev::Arrive { w, user });
+                Arrivals::Poisson { schedule, .. } => {
+                    match schedule.next_arrival(now, &mut src.rng) {
+                        Some(t) => {
+                            self.q.push(SimTime(t), Ev::Arrive { w, user });
+                        }
+                        None => src.done = true,
                     }
-                    None => src.done = true,
-                },
+                }
                 Arrivals::Closed { .. } => {}
             }
         }
@@ -587,14 +613,19 @@ impl<'a> Sim<'a> {
             self.next_user(w, user, 0);
             return;
         };
-        let server = self.dest_server.get(conn.dest as usize).copied().unwrap_or(0);
+        let server = self
+            .dest_server
+            .get(conn.dest as usize)
+            .copied()
+            .unwrap_or(0);
         r.server = server;
         if let Some(c) = &mut self.choices {
             c.push(server);
         }
         self.rec.assigned(server, req_bytes);
         if self.nat {
-            self.path.segment(now, &t, &mut conn, Way::Out, TcpFlags::SYN_ACK);
+            self.path
+                .segment(now, &t, &mut conn, Way::Out, TcpFlags::SYN_ACK);
         }
         r.conn = conn;
         let slot = self.alloc(r);
@@ -609,23 +640,28 @@ impl<'a> Sim<'a> {
             Admit::Full => {
                 // Handshake done, then the server resets (tcp_abort_on_overflow).
                 self.release(slot);
-                self.path.segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
+                self.path
+                    .segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
                 if self.nat {
-                    self.path.segment(now, &t, &mut conn, Way::Out, TcpFlags::RST);
+                    self.path
+                        .segment(now, &t, &mut conn, Way::Out, TcpFlags::RST);
                 }
                 self.path.last_segment(now, &conn);
                 self.rec.outcome(Some(server), Outcome::Reset);
                 self.next_user(w, user, 0);
             }
             Admit::Start(service) => {
-                self.path.segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
+                self.path
+                    .segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
                 self.slots[slot as usize].conn = conn;
                 let epoch = self.slots[slot as usize].epoch;
-                self.q.push(SimTime(now + service), Ev::Done { slot, epoch });
+                self.q
+                    .push(SimTime(now + service), Ev::Done { slot, epoch });
                 self.arm_give_up(slot, max_time);
             }
             Admit::Queued => {
-                self.path.segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
+                self.path
+                    .segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
                 self.slots[slot as usize].conn = conn;
                 self.arm_give_up(slot, max_time);
             }
@@ -635,7 +671,8 @@ impl<'a> Sim<'a> {
     fn arm_give_up(&mut self, slot: u32, max_time: Option<u64>) {
         if let Some(m) = max_time {
             let epoch = self.slots[slot as usize].epoch;
-            self.q.push(SimTime(self.now + m), Ev::GiveUp { slot, epoch });
+            self.q
+                .push(SimTime(self.now + m), Ev::GiveUp { slot, epoch });
         }
     }
 
@@ -671,7 +708,8 @@ impl<'a> Sim<'a> {
         let server = r.server as usize;
         if let Some((next, service)) = self.servers[server].finish(now, slot) {
             let epoch = self.slots[next as usize].epoch;
-            self.q.push(SimTime(now + service), Ev::Done { slot: next, epoch });
+            self.q
+                .push(SimTime(now + service), Ev::Done { slot: next, epoch });
         }
         self.rec.completed(r.server);
         if r.ended {
@@ -699,13 +737,17 @@ impl<'a> Sim<'a> {
         let t = self.tuple(&r);
         let mut conn = r.conn;
         if self.nat {
-            self.path.segment(now, &t, &mut conn, Way::Out, TcpFlags::ACK);
+            self.path
+                .segment(now, &t, &mut conn, Way::Out, TcpFlags::ACK);
         }
-        self.path.segment(now, &t, &mut conn, Way::In, TcpFlags::FIN_ACK);
+        self.path
+            .segment(now, &t, &mut conn, Way::In, TcpFlags::FIN_ACK);
         if self.nat {
-            self.path.segment(now, &t, &mut conn, Way::Out, TcpFlags::FIN_ACK);
+            self.path
+                .segment(now, &t, &mut conn, Way::Out, TcpFlags::FIN_ACK);
         }
-        self.path.segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
+        self.path
+            .segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
         self.path.last_segment(now, &conn);
         if lost {
             self.rec.outcome(Some(r.server), Outcome::TimedOut);
@@ -725,7 +767,8 @@ impl<'a> Sim<'a> {
         }
         let t = self.tuple(&r);
         let mut conn = r.conn;
-        self.path.segment(self.now, &t, &mut conn, Way::In, TcpFlags::RST);
+        self.path
+            .segment(self.now, &t, &mut conn, Way::In, TcpFlags::RST);
         self.path.last_segment(self.now, &conn);
         self.rec.outcome(Some(r.server), Outcome::TimedOut);
         self.next_user(r.w, r.user, 0);
@@ -758,7 +801,8 @@ impl<'a> Sim<'a> {
                 // Without --max-time the client gives up now (simplified).
                 let t = self.tuple(&r);
                 let mut conn = r.conn;
-                self.path.segment(now, &t, &mut conn, Way::In, TcpFlags::RST);
+                self.path
+                    .segment(now, &t, &mut conn, Way::In, TcpFlags::RST);
                 self.path.last_segment(now, &conn);
                 self.rec.outcome(Some(r.server), Outcome::TimedOut);
                 self.slots[slot as usize].ended = true;

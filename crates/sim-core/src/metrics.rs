@@ -361,7 +361,16 @@ impl RunMetrics {
         let _ = writeln!(
             s,
             "\n{:<10} {:<15} {:>6} {:>10} {:>7} {:>10} {:>10} {:>10} {:>6} {:>8}",
-            "server", "address", "weight", "requests", "share", "ok", "mean ms", "p99 ms", "util", "queue"
+            "server",
+            "address",
+            "weight",
+            "requests",
+            "share",
+            "ok",
+            "mean ms",
+            "p99 ms",
+            "util",
+            "queue"
         );
         let total = self.service.requests.max(1) as f64;
         for v in &self.servers {

@@ -4,8 +4,8 @@
 use super::{FlowConfig, Outcome};
 use crate::ipvs::FwdMethod;
 use crate::metrics::{
-    DirectorSummary, LatencyHistogram, Outcomes, RunInfo, RunMetrics, ServerSample,
-    ServiceSample, Summary,
+    DirectorSummary, LatencyHistogram, Outcomes, RunInfo, RunMetrics, ServerSample, ServiceSample,
+    Summary,
 };
 use crate::server_model::ServerModel;
 

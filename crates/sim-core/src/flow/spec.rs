@@ -307,18 +307,26 @@ fn workload(
             let ip: Ipv4Addr = ip.parse().map_err(|_| bad())?;
             let p: u32 = p.parse().ok().filter(|p| *p <= 30).ok_or_else(bad)?;
             let hosts = (1u64 << (32 - p)) - 2;
-            let n = wd.clients.unwrap_or(u32::try_from(hosts.min(65536)).unwrap_or(1));
+            let n = wd
+                .clients
+                .unwrap_or(u32::try_from(hosts.min(65536)).unwrap_or(1));
             if u64::from(n) > hosts {
                 return Err(cx.err(
                     s.span(),
-                    format!("{n} clients do not fit in {} ({hosts} host addresses)", s.get_ref()),
+                    format!(
+                        "{n} clients do not fit in {} ({hosts} host addresses)",
+                        s.get_ref()
+                    ),
                     "use a larger subnet or fewer clients",
                 ));
             }
             let net = u32::from(ip) & (u32::MAX << (32 - p));
             (Ipv4Addr::from(net + 1), n)
         }
-        None => (Ipv4Addr::new(172, 16, 0, 1), wd.clients.unwrap_or(65536).clamp(1, 1 << 20)),
+        None => (
+            Ipv4Addr::new(172, 16, 0, 1),
+            wd.clients.unwrap_or(65536).clamp(1, 1 << 20),
+        ),
     };
     let kind = wd.kind.as_ref().map_or("poisson", |k| k.get_ref().as_str());
     let arrivals = match kind {
@@ -326,7 +334,11 @@ fn workload(
             let schedule = match (&wd.rate, &wd.schedule) {
                 (Some(r), None) => {
                     if !(r.get_ref().is_finite() && *r.get_ref() > 0.0) {
-                        return Err(cx.err(r.span(), "the rate must be a positive number of requests per second", "for example rate = 6800"));
+                        return Err(cx.err(
+                            r.span(),
+                            "the rate must be a positive number of requests per second",
+                            "for example rate = 6800",
+                        ));
                     }
                     RateSchedule::Constant(*r.get_ref())
                 }
@@ -440,7 +452,9 @@ fn schedule(cx: &Ctx<'_>, s: &Spanned<toml::Table>) -> Result<RateSchedule, Scen
             match st.as_array().map(Vec::as_slice) {
                 Some([toml::Value::String(at), r]) => {
                     let at = SimDuration::parse(at).map_err(|e| bad(&e))?.as_nanos();
-                    let r = num(r).filter(|r| *r >= 0.0).ok_or_else(|| bad("a step rate must be a non-negative number"))?;
+                    let r = num(r)
+                        .filter(|r| *r >= 0.0)
+                        .ok_or_else(|| bad("a step rate must be a non-negative number"))?;
                     if v.last().is_some_and(|(t, _)| *t >= at) {
                         return Err(bad("steps must be in increasing time order"));
                     }
@@ -463,13 +477,19 @@ fn dist(
     read: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Dist, ScenarioError> {
     let hint = match unit {
-        Unit::Time => "write a duration like \"10ms\", or { dist = \"exponential\", mean = \"10ms\" } (also rate = N per second), { dist = \"lognormal\", mean = \"10ms\", sigma = 0.5 }, { dist = \"empirical\", file = \"times.txt\" }",
-        Unit::Bytes => "write a number of bytes like 1000, or { dist = \"exponential\", mean = 1000 }, { dist = \"lognormal\", mean = 20000, sigma = 1.0 }, { dist = \"empirical\", values = [200, 1500] }",
+        Unit::Time => {
+            "write a duration like \"10ms\", or { dist = \"exponential\", mean = \"10ms\" } (also rate = N per second), { dist = \"lognormal\", mean = \"10ms\", sigma = 0.5 }, { dist = \"empirical\", file = \"times.txt\" }"
+        }
+        Unit::Bytes => {
+            "write a number of bytes like 1000, or { dist = \"exponential\", mean = 1000 }, { dist = \"lognormal\", mean = 20000, sigma = 1.0 }, { dist = \"empirical\", values = [200, 1500] }"
+        }
     };
     let bad = |what: String| cx.err(v.span(), what, hint);
     let scalar = |x: &toml::Value| -> Result<f64, String> {
         match (x, unit) {
-            (toml::Value::String(s), Unit::Time) => SimDuration::parse(s).map(|d| d.as_nanos() as f64),
+            (toml::Value::String(s), Unit::Time) => {
+                SimDuration::parse(s).map(|d| d.as_nanos() as f64)
+            }
             (toml::Value::Integer(i), Unit::Bytes) if *i >= 0 => Ok(*i as f64),
             (toml::Value::Float(f), Unit::Bytes) if *f >= 0.0 => Ok(*f),
             (toml::Value::Integer(_) | toml::Value::Float(_), Unit::Time) => {
@@ -483,7 +503,11 @@ fn dist(
         other => return scalar(other).map(Dist::Fixed).map_err(bad),
     };
     let kind = t.get("dist").and_then(toml::Value::as_str).ok_or_else(|| bad("a distribution table needs `dist = \"fixed\" | \"exponential\" | \"lognormal\" | \"empirical\"`".into()))?;
-    let get = |k: &str| t.get(k).ok_or_else(|| bad(format!("`{kind}` needs `{k}`"))).and_then(|x| scalar(x).map_err(bad));
+    let get = |k: &str| {
+        t.get(k)
+            .ok_or_else(|| bad(format!("`{kind}` needs `{k}`")))
+            .and_then(|x| scalar(x).map_err(bad))
+    };
     let mean = || -> Result<f64, ScenarioError> {
         if let (Some(r), Unit::Time) = (t.get("rate"), unit) {
             let r = match r {
@@ -515,17 +539,25 @@ fn dist(
         }
         "empirical" => match (t.get("values"), t.get("file")) {
             (Some(toml::Value::Array(a)), None) => {
-                let text: Vec<String> = a.iter().map(|x| match x {
-                    toml::Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                }).collect();
+                let text: Vec<String> = a
+                    .iter()
+                    .map(|x| match x {
+                        toml::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect();
                 empirical(&text.join("\n"), unit).map_err(|(_, e)| bad(e))?
             }
             (None, Some(toml::Value::String(path))) => {
-                let text = read(path).ok_or_else(|| bad(format!("cannot read the empirical file `{path}`")))?;
+                let text = read(path)
+                    .ok_or_else(|| bad(format!("cannot read the empirical file `{path}`")))?;
                 empirical(&text, unit).map_err(|(l, e)| bad(format!("{path}:{l}: {e}")))?
             }
-            _ => return Err(bad("`empirical` needs either `values = [...]` or `file = \"PATH\"`".into())),
+            _ => {
+                return Err(bad(
+                    "`empirical` needs either `values = [...]` or `file = \"PATH\"`".into(),
+                ));
+            }
         },
         other => return Err(bad(format!("unknown distribution `{other}`"))),
     };
@@ -538,7 +570,9 @@ fn empirical(text: &str, unit: Unit) -> Result<Dist, (usize, String)> {
             Ok(ms) => Ok(ms * 1e6),
             Err(_) => SimDuration::parse(l).map(|d| d.as_nanos() as f64),
         },
-        Unit::Bytes => l.parse::<f64>().map_err(|_| format!("`{l}` is not a number of bytes")),
+        Unit::Bytes => l
+            .parse::<f64>()
+            .map_err(|_| format!("`{l}` is not a number of bytes")),
     })
 }
 
@@ -552,7 +586,11 @@ fn server(
         (Some(h), None) => {
             let id = w.host_id(h.get_ref()).ok_or_else(|| {
                 let known: Vec<&str> = w.hosts.iter().map(|h| h.name.as_str()).collect();
-                cx.err(h.span(), format!("unknown host `{}`", h.get_ref()), format!("hosts in this scenario: {}", known.join(", ")))
+                cx.err(
+                    h.span(),
+                    format!("unknown host `{}`", h.get_ref()),
+                    format!("hosts in this scenario: {}", known.join(", ")),
+                )
             })?;
             let addr = w.hosts[id]
                 .ifaces
@@ -560,20 +598,46 @@ fn server(
                 .flat_map(|i| i.addrs.iter())
                 .find(|a| !a.addr.is_loopback())
                 .map(|a| a.addr)
-                .ok_or_else(|| cx.err(h.span(), format!("host `{}` has no address", h.get_ref()), "give it an interface with an address, or write address = \"10.0.0.11\""))?;
+                .ok_or_else(|| {
+                    cx.err(
+                        h.span(),
+                        format!("host `{}` has no address", h.get_ref()),
+                        "give it an interface with an address, or write address = \"10.0.0.11\"",
+                    )
+                })?;
             (h.get_ref().clone(), addr)
         }
         (None, Some(a)) => {
-            let ip: Ipv4Addr = a.get_ref().parse().map_err(|_| cx.err(a.span(), format!("bad address `{}`", a.get_ref()), "write the real server address as in ipvsadm -r, like 10.0.0.11"))?;
+            let ip: Ipv4Addr = a.get_ref().parse().map_err(|_| {
+                cx.err(
+                    a.span(),
+                    format!("bad address `{}`", a.get_ref()),
+                    "write the real server address as in ipvsadm -r, like 10.0.0.11",
+                )
+            })?;
             (ip.to_string(), ip)
         }
         _ => {
-            let span = sd.host.as_ref().or(sd.address.as_ref()).map_or(0..0, Spanned::span);
-            return Err(cx.err(span, "a [[server]] needs exactly one of `host` or `address`", "for example host = \"rs1\""));
+            let span = sd
+                .host
+                .as_ref()
+                .or(sd.address.as_ref())
+                .map_or(0..0, Spanned::span);
+            return Err(cx.err(
+                span,
+                "a [[server]] needs exactly one of `host` or `address`",
+                "for example host = \"rs1\"",
+            ));
         }
     };
     let workers = match &sd.workers {
-        Some(n) if *n.get_ref() == 0 => return Err(cx.err(n.span(), "a server needs at least one worker", "workers = 4")),
+        Some(n) if *n.get_ref() == 0 => {
+            return Err(cx.err(
+                n.span(),
+                "a server needs at least one worker",
+                "workers = 4",
+            ));
+        }
         Some(n) => *n.get_ref(),
         None => 1,
     };
@@ -584,7 +648,11 @@ fn server(
             Some(u) => {
                 let u = cx.duration(u)?.as_nanos();
                 if u <= at {
-                    return Err(cx.err(o.at.span(), "an outage must end after it starts", "until = a later time than at"));
+                    return Err(cx.err(
+                        o.at.span(),
+                        "an outage must end after it starts",
+                        "until = a later time than at",
+                    ));
                 }
                 Some(u)
             }
@@ -605,16 +673,31 @@ fn server(
     })
 }
 
-fn director(cx: &Ctx<'_>, dd: &DirectorDoc) -> Result<(DirectorCapacity, PathChoice), ScenarioError> {
+fn director(
+    cx: &Ctx<'_>,
+    dd: &DirectorDoc,
+) -> Result<(DirectorCapacity, PathChoice), ScenarioError> {
     let mut c = DirectorCapacity::default();
     if let Some(p) = &dd.pps {
         if !(p.get_ref().is_finite() && *p.get_ref() > 0.0) {
-            return Err(cx.err(p.span(), "pps must be a positive number of packets per second", "for example pps = 300000"));
+            return Err(cx.err(
+                p.span(),
+                "pps must be a positive number of packets per second",
+                "for example pps = 300000",
+            ));
         }
         c.pps = Some(*p.get_ref());
     }
     if let Some(b) = &dd.bandwidth {
-        let v = crate::scenario::parse_bandwidth(b.get_ref()).filter(|v| *v > 0).ok_or_else(|| cx.err(b.span(), format!("bad bandwidth `{}`", b.get_ref()), "write it like 100Mbit, 1Gbit or 10Gbit"))?;
+        let v = crate::scenario::parse_bandwidth(b.get_ref())
+            .filter(|v| *v > 0)
+            .ok_or_else(|| {
+                cx.err(
+                    b.span(),
+                    format!("bad bandwidth `{}`", b.get_ref()),
+                    "write it like 100Mbit, 1Gbit or 10Gbit",
+                )
+            })?;
         c.bps = Some(v as f64);
     }
     if let Some(b) = &dd.backlog {
