@@ -14,6 +14,7 @@ fn same_seed_same_trace() {
         "scenarios/labs/tutorial-dr.toml",
         "scenarios/labs/nat.toml",
         "scenarios/labs/tun.toml",
+        "scenarios/labs/fullnat.toml",
     ] {
         let a = trace(rel);
         let b = trace(rel);

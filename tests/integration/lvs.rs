@@ -205,3 +205,42 @@ fn persistence_keeps_one_client_on_one_server() {
     sc.world.step_until(SimTime::ZERO + sc.duration);
     assert_eq!(bodies(&sc), ["rs2"; 6]);
 }
+
+/// A fwmark service: iptables marks the packets in mangle PREROUTING and
+/// IPVS finds the service by the mark (`ipvsadm -A -f 1`).
+#[test]
+fn fwmark_service_schedules_marked_packets() {
+    let rel = DR;
+    let text = std::fs::read_to_string(lvslab_tests::root().join(rel)).unwrap();
+    let text = text
+        .replace(
+            "[root@lvs ~]#  ipvsadm -A -t 192.168.59.135:80 -s rr",
+            "[root@lvs ~]#  iptables -t mangle -A PREROUTING -d 192.168.59.135 -p tcp --dport 80 -j MARK --set-mark 1\n\
+             [root@lvs ~]#  ipvsadm -A -f 1 -s rr",
+        )
+        .replace("ipvsadm -a -t 192.168.59.135:80 -r", "ipvsadm -a -f 1 -r");
+    let mut sc = sim_core::scenario::load(rel, &text, TraceLevel::Events, None).unwrap();
+    assert!(sc.warnings.is_empty(), "{:?}", sc.warnings);
+    sc.world.step_until(SimTime::ZERO + sc.duration);
+    assert_eq!(bodies(&sc), ["rs2", "rs1", "rs2", "rs1", "rs2", "rs1"]);
+    let lvs = sc.world.host_id("lvs").unwrap();
+    let out = shell::run_line(&mut sc.world, lvs, "ipvsadm -Ln")
+        .unwrap()
+        .stdout;
+    assert!(out.contains("FWM  1 rr"), "{out}");
+}
+
+#[test]
+fn fullnat_rewrites_source_and_destination() {
+    let sc = run("scenarios/labs/fullnat.toml", TraceLevel::Full);
+    assert_eq!(bodies(&sc), ["rs2", "rs1", "rs2", "rs1"]);
+    // The real server sees the director's local address, not the client.
+    let src = sc.world.trace.records.iter().find_map(|r| match &r.kind {
+        TraceKind::Rx { frame, .. } if &*r.host == "rs1" => frame
+            .ipv4()
+            .filter(|p| tcp_to_port(p, 80))
+            .map(|p| p.src.to_string()),
+        _ => None,
+    });
+    assert_eq!(src.as_deref(), Some("192.168.10.200"));
+}
