@@ -9,7 +9,7 @@ use sim_core::time::{SimDuration, SimTime};
 use sim_core::trace::TraceLevel;
 
 /// Peak resident memory of this process in KiB (Linux `VmHWM`).
-fn peak_rss_kib() -> Option<u64> {
+pub fn peak_rss_kib() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
     let l = s.lines().find(|l| l.starts_with("VmHWM:"))?;
     l.split_whitespace().nth(1)?.parse().ok()
@@ -97,6 +97,7 @@ pub fn run(quick: bool) {
         }
     );
     queue_bench(q);
+    crate::bench_flow::run(quick);
     packet_bench(c);
     if let Some(kib) = peak_rss_kib() {
         println!("peak memory (VmHWM): {:.1} MiB", kib as f64 / 1024.0);

@@ -11,8 +11,10 @@ use sim_core::time::{SimDuration, SimTime};
 use sim_core::trace::TraceLevel;
 
 mod bench;
+mod bench_flow;
 mod check;
 mod files;
+mod flowrun;
 
 /// A deterministic Linux Virtual Server lab: real commands, simulated hosts.
 #[derive(Parser, Debug)]
@@ -48,6 +50,9 @@ enum Cmd {
         /// Run twice and fail (exit 1) unless both traces are byte-identical.
         #[arg(long)]
         check_determinism: bool,
+        /// Flow fidelity: write metrics.json and CSV time series into DIR.
+        #[arg(long, value_name = "DIR")]
+        metrics: Option<PathBuf>,
     },
     /// Run a scenario up to a time and print what a command prints on a host then.
     Exec {
@@ -121,6 +126,10 @@ enum Cmd {
         /// A shorter run (for CI smoke tests).
         #[arg(long)]
         quick: bool,
+        /// Only run the lb-mm model with N requests and print one line
+        /// (used by `lvslab bench` to measure memory in a fresh process).
+        #[arg(long, value_name = "N", hide = true)]
+        lb_mm: Option<u64>,
     },
 }
 
@@ -133,7 +142,9 @@ fn duration(s: &str, what: &str) -> Result<SimDuration, Fail> {
 
 fn load(path: &Path, level: TraceLevel, seed: Option<u64>) -> Result<Scenario, Fail> {
     let text = files::read(path)?;
-    let sc = scenario::load(&path.display().to_string(), &text, level, seed)
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let read = |p: &str| std::fs::read_to_string(base.join(p)).ok();
+    let sc = scenario::load_with(&path.display().to_string(), &text, level, seed, &read)
         .map_err(|e| Fail(2, e.to_string()))?;
     for w in &sc.warnings {
         eprintln!(
@@ -166,6 +177,7 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             until,
             trace,
             check_determinism,
+            metrics,
         } => {
             let level = if trace.is_some() || check_determinism {
                 TraceLevel::Full
@@ -175,6 +187,9 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             let mut sc = load(&scenario, level, seed)?;
             for f in sim_core::lint::lint(&sc) {
                 eprintln!("{}: lint: {}", scenario.display(), f.one_line());
+            }
+            if sc.fidelity == sim_core::flow::spec::Fidelity::Flow {
+                return flowrun::run(&mut sc, metrics.as_deref());
             }
             let end = SimTime::ZERO
                 + match until {
@@ -324,7 +339,11 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             Ok(0)
         }
         Cmd::Sweep(args) => reports::sweep::run_cli(&args).map_err(|(c, m)| Fail(c, m)),
-        Cmd::Bench { quick } => {
+        Cmd::Bench { quick, lb_mm } => {
+            if let Some(n) = lb_mm {
+                bench_flow::child(n).map_err(|e| Fail(2, format!("lvslab: {e}")))?;
+                return Ok(0);
+            }
             bench::run(quick);
             Ok(0)
         }
