@@ -41,7 +41,13 @@ pub fn load(file: &str, text: &str, dir: &Path, seed: Option<u64>) -> Result<Sce
 pub fn run(sc: &mut Scenario, opts: &RunOpts) -> Result<RunData, String> {
     if sc.fidelity == Fidelity::Flow {
         let out = sim_core::flow::run_scenario(sc).map_err(|e| format!("{}: {e}", sc.name))?;
-        return Ok(flow::from_metrics(&out.metrics, &sc.description));
+        let mut d = flow::from_metrics(&out.metrics, &sc.description);
+        let w = &sc.world;
+        d.rename_and_sort_servers(|name| {
+            name.parse()
+                .map_or_else(|_| name.to_string(), |a| packet::server_name(w, a))
+        });
+        return Ok(d);
     }
     let dur = opts.until.unwrap_or(sc.duration);
     let interval = opts

@@ -157,6 +157,66 @@ pub struct RunData {
     pub totals: Totals,
 }
 
+impl RunData {
+    /// Renames servers with `rename` and puts them in natural order
+    /// (`rs2` before `rs10`), keeping every per-server vector aligned.
+    pub fn rename_and_sort_servers(&mut self, rename: impl Fn(&str) -> String) {
+        for p in &mut self.latency {
+            if self.servers.contains(&p.name) {
+                p.name = rename(&p.name);
+            }
+        }
+        for m in &mut self.marks {
+            if self.servers.contains(&m.host) {
+                let new = rename(&m.host);
+                m.text = m.text.replace(&m.host, &new);
+                m.host = new;
+            }
+        }
+        let names: Vec<String> = self.servers.iter().map(|s| rename(s)).collect();
+        let order = natural_order(&names);
+        let pick = |v: &mut Vec<Vec<u64>>| {
+            let old = std::mem::take(v);
+            *v = order.iter().filter_map(|&i| old.get(i).cloned()).collect();
+        };
+        pick(&mut self.active);
+        pick(&mut self.inactive);
+        let old = std::mem::take(&mut self.server_rps);
+        self.server_rps = order.iter().filter_map(|&i| old.get(i).cloned()).collect();
+        let old = std::mem::take(&mut self.server_state);
+        self.server_state = order.iter().filter_map(|&i| old.get(i).cloned()).collect();
+        let old = std::mem::take(&mut self.totals.server_conns);
+        self.totals.server_conns = order.iter().filter_map(|&i| old.get(i).copied()).collect();
+        self.servers = order.iter().map(|&i| names[i].clone()).collect();
+        let first = self.latency.first().cloned();
+        let mut rest: Vec<Percentiles> = self.latency.iter().skip(1).cloned().collect();
+        rest.sort_by_key(|p| {
+            self.servers
+                .iter()
+                .position(|s| *s == p.name)
+                .unwrap_or(usize::MAX)
+        });
+        self.latency = first.into_iter().chain(rest).collect();
+    }
+}
+
+/// Indices of `names` in natural order (`rs2` before `rs10`).
+#[must_use]
+pub fn natural_order(names: &[String]) -> Vec<usize> {
+    let key = |s: &str| {
+        let digits = s.len() - s.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+        let (head, num) = s.split_at(s.len() - digits);
+        (
+            head.to_string(),
+            num.parse::<u64>().unwrap_or(0),
+            s.to_string(),
+        )
+    };
+    let mut idx: Vec<usize> = (0..names.len()).collect();
+    idx.sort_by_key(|&i| key(&names[i]));
+    idx
+}
+
 /// Percentile points of `sorted` values (ascending): every value, thinned
 /// to at most ~400 points, with the maximum last.
 #[must_use]

@@ -390,3 +390,6 @@ pub fn merge(plan: &Plan, dir: &Path) -> Result<String, String> {
         dir.display()
     ))
 }
+
+#[cfg(test)]
+mod tests;

@@ -26,9 +26,17 @@ pub fn from_metrics(m: &RunMetrics, description: &str) -> RunData {
     d.inactive = vec![Vec::new(); n];
     d.server_rps = vec![Vec::new(); n];
     d.server_state = vec![Vec::new(); n];
+    // A last interval much shorter than the others (the run ended just
+    // after a sample) would read as a spike: leave it out.
+    let iv = m.run.interval_ns;
+    let cut = match m.service_series.as_slice() {
+        [.., a, b] if b.t_ns - a.t_ns < iv / 2 => b.t_ns,
+        _ => u64::MAX,
+    };
+    let service_series: Vec<_> = m.service_series.iter().filter(|s| s.t_ns < cut).collect();
     for s in &m.server_series {
         let i = s.server as usize;
-        if i >= n {
+        if i >= n || s.t_ns >= cut {
             continue;
         }
         d.active[i].push(s.active);
@@ -52,7 +60,7 @@ pub fn from_metrics(m: &RunMetrics, description: &str) -> RunData {
     } else {
         resp_b / (req_b + resp_b).max(1.0)
     };
-    for s in &m.service_series {
+    for s in service_series {
         d.t.push(ms(s.t_ns) / 1e3);
         let failed = s.outcomes.total() - s.outcomes.ok;
         d.ok_rps.push(s.throughput_rps);

@@ -18,7 +18,7 @@ use sim_core::trace::TraceKind;
 use sim_core::world::{CurlOutcome, World};
 
 use crate::model::{
-    Mark, MarkKind, Percentiles, RunData, ServerState, percentile_points, quantile,
+    Mark, MarkKind, Percentiles, RunData, ServerState, natural_order, percentile_points, quantile,
 };
 
 /// Sample intervals the default picks from.
@@ -100,7 +100,7 @@ fn is_director(w: &World, h: usize) -> bool {
     w.hosts[h].ipvs.services().next().is_some()
 }
 
-fn server_name(w: &World, a: Ipv4Addr) -> String {
+pub(crate) fn server_name(w: &World, a: Ipv4Addr) -> String {
     w.hosts
         .iter()
         .find(|h| {
@@ -300,22 +300,6 @@ fn finish(sc: &Scenario, acc: &Acc, d: &mut RunData, interval: SimDuration) {
     tot.longest_gap_s = longest_gap(w, &acc.ok_ends);
     d.marks = marks(w);
     d.meta = meta(sc, dt);
-}
-
-/// Indices of `names` in natural order (`rs2` before `rs10`).
-fn natural_order(names: &[String]) -> Vec<usize> {
-    let key = |s: &str| {
-        let digits = s.len() - s.trim_end_matches(|c: char| c.is_ascii_digit()).len();
-        let (head, num) = s.split_at(s.len() - digits);
-        (
-            head.to_string(),
-            num.parse::<u64>().unwrap_or(0),
-            s.to_string(),
-        )
-    };
-    let mut idx: Vec<usize> = (0..names.len()).collect();
-    idx.sort_by_key(|&i| key(&names[i]));
-    idx
 }
 
 /// Longest stretch without a successful response while some client was

@@ -101,7 +101,9 @@ fn line_chart(plan: &Plan, t: &Table, p: &PlotSpec) -> Option<Lines> {
             Some(s) => s.points.push((x, y)),
             None => {
                 let mut s = Series::line(name, vec![(x, y)], color(series.len()));
-                s.markers = true;
+                // Categories (schedulers, methods) read best as grouped bars.
+                s.markers = numeric;
+                s.bars = !numeric;
                 series.push(s);
             }
         }
@@ -111,7 +113,7 @@ fn line_chart(plan: &Plan, t: &Table, p: &PlotSpec) -> Option<Lines> {
     }
     Some(Lines {
         title: p.title.clone(),
-        x_label: p.x.clone(),
+        x_label: p.x_label.clone().unwrap_or_else(|| p.x.clone()),
         panels: vec![Panel {
             y_label: ylabel(&p.y).into(),
             series,
@@ -161,7 +163,10 @@ fn sustainable_chart(plan: &Plan, t: &Table, p: &PlotSpec) -> Option<Lines> {
         title: p.title.clone(),
         x_label: p.group.clone().unwrap_or_default(),
         panels: vec![Panel {
-            y_label: format!("highest sustainable {}", p.x),
+            y_label: format!(
+                "highest sustainable {}",
+                p.x_label.as_deref().unwrap_or(&p.x)
+            ),
             series: vec![s],
             y_max: None,
             integer: false,
@@ -188,6 +193,7 @@ fn specs(plan: &Plan) -> Vec<PlotSpec> {
             x: x.clone(),
             y: y.into(),
             group: group.clone(),
+            x_label: None,
             max_p99_ms: 100.0,
             max_fail_pct: 1.0,
         })

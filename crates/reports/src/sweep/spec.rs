@@ -95,6 +95,8 @@ struct PlotDoc {
     #[serde(default)]
     group: Option<String>,
     #[serde(default)]
+    x_label: Option<String>,
+    #[serde(default)]
     max_p99_ms: Option<f64>,
     #[serde(default)]
     max_fail_pct: Option<f64>,
@@ -148,6 +150,8 @@ pub struct PlotSpec {
     pub y: String,
     /// One line (or bar) per value of this axis.
     pub group: Option<String>,
+    /// X axis title (default: the axis name).
+    pub x_label: Option<String>,
     /// Sustainable: p99 limit (ms).
     pub max_p99_ms: f64,
     /// Sustainable: failure limit (%).
@@ -350,6 +354,7 @@ fn plot(f: &str, axes: &[Axis], p: PlotDoc) -> Result<PlotSpec, String> {
         x: p.x,
         y,
         group: p.group,
+        x_label: p.x_label,
         max_p99_ms: p.max_p99_ms.unwrap_or(100.0),
         max_fail_pct: p.max_fail_pct.unwrap_or(1.0),
     })
