@@ -14,13 +14,12 @@
 
 /// State of a real server at one sample, as the timeline draws it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ServerState {
-    /// Serving and in the director's table with a weight above 0.
-    InService,
-    /// Serving, but out of the table or at weight 0 (drained / removed by a checker).
-    OutOfTable,
-    /// Down: its service stopped or the host powered off.
-    Down,
+pub struct ServerState {
+    /// Its service runs (httpd started, host powered on).
+    pub up: bool,
+    /// A director's table has it with a weight above 0 (not drained or
+    /// removed by a health checker).
+    pub in_table: bool,
 }
 
 /// What a timeline mark stands for.

@@ -42,10 +42,10 @@ pub fn from_metrics(m: &RunMetrics, description: &str) -> RunData {
         d.active[i].push(s.active);
         d.inactive[i].push(s.inactive);
         d.server_rps[i].push(s.throughput_rps);
-        d.server_state[i].push(if s.up {
-            ServerState::InService
-        } else {
-            ServerState::Down
+        // Flow fidelity has no health checker: a crashed server keeps its weight.
+        d.server_state[i].push(ServerState {
+            up: s.up,
+            in_table: true,
         });
     }
     let dir = &m.director;
@@ -90,7 +90,7 @@ pub fn from_metrics(m: &RunMetrics, description: &str) -> RunData {
         let st = &d.server_state[i];
         for k in 1..st.len() {
             if st[k] != st[k - 1] {
-                let down = st[k] == ServerState::Down;
+                let down = !st[k].up;
                 d.marks.push(Mark {
                     t: d.t[k],
                     host: s.name.clone(),

@@ -139,7 +139,13 @@ fn read_sample(w: &mut World, acc: &mut Acc, d: &mut RunData) {
                 acc.server_names.push(server_name(w, a));
                 d.active.push(vec![0; k]);
                 d.inactive.push(vec![0; k]);
-                d.server_state.push(vec![ServerState::OutOfTable; k]);
+                d.server_state.push(vec![
+                    ServerState {
+                        up: true,
+                        in_table: false
+                    };
+                    k
+                ]);
                 for c in &mut acc.conns {
                     c.push(0);
                 }
@@ -194,10 +200,9 @@ fn read_tables(w: &World, acc: &mut Acc, d: &mut RunData) {
         let up = host.is_none_or(|h| h.powered && h.services.httpd);
         d.active[i].push(act[i]);
         d.inactive[i].push(inact[i]);
-        d.server_state[i].push(match (up, in_table[i]) {
-            (false, _) => ServerState::Down,
-            (true, true) => ServerState::InService,
-            (true, false) => ServerState::OutOfTable,
+        d.server_state[i].push(ServerState {
+            up,
+            in_table: in_table[i],
         });
     }
     for (&h, &di) in &acc.directors {

@@ -20,14 +20,16 @@ pub struct Timeline<'a> {
     pub data: &'a RunData,
 }
 
-/// A row: its name and colour runs `(t0, t1, colour)`.
-type Row = (String, Vec<(f64, f64, RGBColor)>);
+/// Colour runs `(t0, t1, colour)`.
+type Runs = Vec<(f64, f64, RGBColor)>;
 
-fn runs<T: Copy + PartialEq>(
-    t: &[f64],
-    v: &[T],
-    color: impl Fn(T) -> RGBColor,
-) -> Vec<(f64, f64, RGBColor)> {
+/// A row: its name, the upper half's runs and the lower half's (a
+/// director's row has one band: both halves alike).
+type Row = (String, Runs, Runs);
+
+/// Runs of equal values. The value read at sample `k` is drawn from `t[k]`
+/// (the change happened at or just before it) to the next change.
+fn runs<T: Copy + PartialEq>(t: &[f64], v: &[T], color: impl Fn(T) -> RGBColor) -> Runs {
     let mut out = Vec::new();
     let mut k = 0;
     while k < v.len() {
@@ -35,8 +37,9 @@ fn runs<T: Copy + PartialEq>(
         while j + 1 < v.len() && v[j + 1] == v[k] {
             j += 1;
         }
-        let start = if k == 0 { 0.0 } else { t[k - 1] };
-        out.push((start, t[j], color(v[k])));
+        let start = if k == 0 { 0.0 } else { t[k] };
+        let end = t.get(j + 1).copied().unwrap_or(t[j]);
+        out.push((start, end, color(v[k])));
         k = j + 1;
     }
     out
@@ -48,15 +51,21 @@ impl Timeline<'_> {
         let mut rows = Vec::new();
         for (i, name) in d.directors.iter().enumerate() {
             let r = runs(&d.t, &d.vip_holder[i], |h| if h { GREEN } else { GREY });
-            rows.push((format!("{name} (director)"), r));
+            rows.push((format!("{name} (director): holds the VIP?"), r.clone(), r));
         }
         for (i, name) in d.servers.iter().enumerate() {
-            let r = runs(&d.t, &d.server_state[i], |s| match s {
-                ServerState::InService => GREEN,
-                ServerState::OutOfTable => ORANGE,
-                ServerState::Down => DOWN,
-            });
-            rows.push((format!("{name} (real server)"), r));
+            let st = &d.server_state[i];
+            let up = runs(&d.t, st, |s: ServerState| if s.up { GREEN } else { DOWN });
+            let table = runs(
+                &d.t,
+                st,
+                |s: ServerState| if s.in_table { GREEN } else { ORANGE },
+            );
+            rows.push((
+                format!("{name} (real server): service above, in IPVS table below"),
+                up,
+                table,
+            ));
         }
         rows
     }
@@ -97,12 +106,19 @@ impl Draw for Timeline<'_> {
             .map_err(err)?;
         let label = (FONT, LABEL).into_font();
         // Rows from the top: directors, servers, then failed requests.
-        for (i, (name, runs)) in rows.iter().enumerate() {
+        for (i, (name, upper, lower)) in rows.iter().enumerate() {
             let y = (n - i) as f64;
             chart
                 .draw_series(
-                    runs.iter().map(|&(a, b, c)| {
-                        Rectangle::new([(a, y - 0.75), (b, y - 0.25)], c.filled())
+                    upper.iter().map(|&(a, b, c)| {
+                        Rectangle::new([(a, y - 0.5), (b, y - 0.22)], c.filled())
+                    }),
+                )
+                .map_err(err)?;
+            chart
+                .draw_series(
+                    lower.iter().map(|&(a, b, c)| {
+                        Rectangle::new([(a, y - 0.78), (b, y - 0.5)], c.filled())
                     }),
                 )
                 .map_err(err)?;
@@ -150,7 +166,7 @@ impl Draw for Timeline<'_> {
             let y = (n - i) as f64;
             chart
                 .draw_series(std::iter::once(TriangleMarker::new(
-                    (m.t, y - 0.15),
+                    (m.t, y - 0.16),
                     10,
                     BLACK.filled(),
                 )))
@@ -189,8 +205,8 @@ impl Draw for Timeline<'_> {
 /// The legend as one row of swatches above the chart.
 fn legend<DB: DrawingBackend>(strip: &DrawingArea<DB, Shift>) -> Result<(), String> {
     let entries = [
-        ("VIP holder / in service", Some(GREEN)),
-        ("out of IPVS table", Some(ORANGE)),
+        ("VIP / up / in table", Some(GREEN)),
+        ("out of the table", Some(ORANGE)),
         ("service down", Some(DOWN)),
         ("no VIP", Some(GREY)),
         ("failed request", None),
