@@ -36,10 +36,10 @@ const NICE_NS: [u64; 11] = [
     60_000_000_000,
 ];
 
-/// A readable interval giving about 120 samples over `duration`.
+/// A readable interval giving about 300 samples over `duration`.
 #[must_use]
 pub fn default_interval(duration: SimDuration) -> SimDuration {
-    let want = duration.as_nanos() / 120;
+    let want = duration.as_nanos() / 300;
     let ns = NICE_NS
         .iter()
         .copied()
@@ -65,7 +65,10 @@ struct Acc {
     directors: BTreeMap<usize, usize>,
     /// Per sample: new conns per server.
     conns: Vec<Vec<u64>>,
-    last_conns: BTreeMap<Ipv4Addr, u64>,
+    /// Connection counter of each (director, service, dest) at the last sample.
+    last_conns: BTreeMap<(usize, u32, Ipv4Addr), u64>,
+    /// Every (director, service, dest) seen so far.
+    seen_dests: BTreeSet<(usize, u32, Ipv4Addr)>,
     last_dir: BTreeMap<usize, Cum>,
     /// Per sample: director deltas (inpkts, outpkts, inbytes, outbytes).
     dir: Vec<[u64; 4]>,
@@ -161,9 +164,9 @@ fn read_tables(w: &World, acc: &mut Acc, d: &mut RunData) {
     let (mut act, mut inact, mut conns) = (vec![0u64; n], vec![0u64; n], vec![0u64; n]);
     let mut in_table = vec![false; n];
     let mut vips = BTreeSet::new();
-    let mut cum_now: BTreeMap<Ipv4Addr, u64> = BTreeMap::new();
+    let mut cum_now: BTreeMap<(usize, u32, Ipv4Addr), u64> = BTreeMap::new();
     let mut dir_delta = [0u64; 4];
-    for (&h, &di) in &acc.directors {
+    for &h in acc.directors.keys() {
         let ipvs = &w.hosts[h].ipvs;
         let mut cum = Cum::default();
         for (id, s) in ipvs.services() {
@@ -182,7 +185,7 @@ fn read_tables(w: &World, acc: &mut Acc, d: &mut RunData) {
                 act[i] += u64::from(x.activeconns);
                 inact[i] += u64::from(x.inactconns);
                 in_table[i] |= x.weight > 0;
-                *cum_now.entry(x.addr).or_insert(0) += x.stats.counters().conns;
+                cum_now.insert((h, id.0, x.addr), x.stats.counters().conns);
             }
         }
         let last = acc.last_dir.insert(h, cum).unwrap_or_default();
@@ -190,12 +193,23 @@ fn read_tables(w: &World, acc: &mut Acc, d: &mut RunData) {
         dir_delta[1] += cum.outpkts.saturating_sub(last.outpkts);
         dir_delta[2] += cum.inbytes.saturating_sub(last.inbytes);
         dir_delta[3] += cum.outbytes.saturating_sub(last.outbytes);
-        let _ = di;
     }
-    for (&a, &i) in &acc.servers {
-        let now_c = cum_now.get(&a).copied().unwrap_or(0);
-        let last = acc.last_conns.insert(a, now_c).unwrap_or(0);
-        conns[i] = now_c.saturating_sub(last);
+    // New connections since the last sample, per dest. A dest that left a
+    // table and came back (keepalived re-adds it; the kernel restores it
+    // from the dest trash with its old counters) starts from a new baseline.
+    for (&key, &now_c) in &cum_now {
+        let delta = match acc.last_conns.get(&key) {
+            Some(&last) => now_c.saturating_sub(last),
+            None if acc.seen_dests.contains(&key) => 0,
+            None => now_c,
+        };
+        if let Some(&i) = acc.servers.get(&key.2) {
+            conns[i] += delta;
+        }
+        acc.seen_dests.insert(key);
+    }
+    acc.last_conns = cum_now;
+    for &i in acc.servers.values() {
         let host = w.hosts.iter().find(|h| h.name == acc.server_names[i]);
         let up = host.is_none_or(|h| h.powered && h.services.httpd);
         d.active[i].push(act[i]);

@@ -129,7 +129,12 @@ impl Lines {
                 .iter()
                 .flat_map(|s| s.points.iter().map(|p| p.1))
                 .fold(0.0, f64::max);
-            headroom(m, 1.0)
+            let room = if top && !self.marks.is_empty() {
+                1.45
+            } else {
+                1.0
+            };
+            headroom(m, 1.0) * room
         });
         let mut chart = ChartBuilder::on(area)
             .margin_left(20)
@@ -174,7 +179,7 @@ impl Lines {
             mesh.x_desc(&self.x_label);
         }
         mesh.draw().map_err(err)?;
-        for (x, label) in &self.marks {
+        for (j, (x, label)) in self.marks.iter().enumerate() {
             let style = ShapeStyle::from(&RGBColor(90, 90, 90)).stroke_width(2);
             chart
                 .draw_series(DashedLineSeries::new(
@@ -185,10 +190,12 @@ impl Lines {
                 ))
                 .map_err(err)?;
             if top {
+                // Three staggered rows so that labels of close marks do not overlap.
+                let y = ymax * (0.97 - 0.075 * (j % 3) as f64);
                 chart
                     .draw_series(std::iter::once(Text::new(
                         format!(" {label}"),
-                        (*x, ymax * 0.97),
+                        (*x, y),
                         (FONT, LABEL - 4).into_font().color(&RGBColor(60, 60, 60)),
                     )))
                     .map_err(err)?;

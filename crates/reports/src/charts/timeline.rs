@@ -166,7 +166,7 @@ impl Draw for Timeline<'_> {
             let y = (n - i) as f64;
             chart
                 .draw_series(std::iter::once(TriangleMarker::new(
-                    (m.t, y - 0.16),
+                    (m.t, y - 0.22),
                     10,
                     BLACK.filled(),
                 )))
@@ -235,11 +235,7 @@ fn legend<DB: DrawingBackend>(strip: &DrawingArea<DB, Shift>) -> Result<(), Stri
         .draw(&TriangleMarker::new((x + 15, 27), 10, BLACK.filled()))
         .map_err(err)?;
     strip
-        .draw(&Text::new(
-            "keepalived state / checker change",
-            (x + 40, 14),
-            font,
-        ))
+        .draw(&Text::new("keepalived event", (x + 40, 14), font))
         .map_err(err)?;
     Ok(())
 }
