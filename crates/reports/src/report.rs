@@ -142,7 +142,7 @@ fn latency(d: &RunData) -> Lines {
         x_label: "simulated time (s)".into(),
         panels: vec![Panel {
             y_label: "response time (ms)".into(),
-            series: vec![p50, p99],
+            series: vec![p99, p50],
             y_max: None,
             integer: false,
         }],
