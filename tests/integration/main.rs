@@ -2,6 +2,7 @@
 
 mod determinism;
 mod invalid;
+mod keepalived;
 mod lvs;
 mod parsers;
 mod scenarios;

@@ -15,24 +15,21 @@ use std::collections::BinaryHeap;
 
 use crate::time::SimTime;
 
-struct Entry<E> {
+/// A heap key: 24 bytes, whatever the event's size (events wait in a slab,
+/// so sifting moves keys, not events).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Key {
     at: SimTime,
     seq: u64,
-    ev: E,
+    slot: u32,
 }
 
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.at == other.at && self.seq == other.seq
-    }
-}
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
+impl PartialOrd for Key {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl<E> Ord for Entry<E> {
+impl Ord for Key {
     /// Reversed so the max-heap pops the earliest `(at, seq)` first.
     fn cmp(&self, other: &Self) -> Ordering {
         other
@@ -44,9 +41,12 @@ impl<E> Ord for Entry<E> {
 
 /// A priority queue of events keyed by `(time, insertion sequence)`.
 ///
-/// `push` and `pop` are O(log n).
+/// `push` and `pop` are O(log n) in the number of pending events; events are
+/// stored once in a slab and never moved while they wait.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    heap: BinaryHeap<Key>,
+    slab: Vec<Option<E>>,
+    free: Vec<u32>,
     seq: u64,
 }
 
@@ -71,21 +71,39 @@ impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
             heap: BinaryHeap::new(),
+            slab: Vec::new(),
+            free: Vec::new(),
             seq: 0,
         }
     }
 
     /// Schedules `ev` at `at`; returns its sequence number.
+    ///
+    /// # Panics
+    /// With more than 2^32 events pending at once.
     pub fn push(&mut self, at: SimTime, ev: E) -> u64 {
         let seq = self.seq;
         self.seq += 1;
-        self.heap.push(Entry { at, seq, ev });
+        let slot = match self.free.pop() {
+            Some(i) => {
+                self.slab[i as usize] = Some(ev);
+                i
+            }
+            None => {
+                self.slab.push(Some(ev));
+                u32::try_from(self.slab.len() - 1).expect("fewer than 2^32 pending events")
+            }
+        };
+        self.heap.push(Key { at, seq, slot });
         seq
     }
 
     /// Removes and returns the earliest event.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.heap.pop().map(|e| (e.at, e.ev))
+        let k = self.heap.pop()?;
+        self.free.push(k.slot);
+        let ev = self.slab[k.slot as usize].take()?;
+        Some((k.at, ev))
     }
 
     /// The time of the earliest event, if any.

@@ -198,6 +198,8 @@ pub struct Host {
     /// The kernel's IPVS state (empty until `ipvsadm` or keepalived adds a
     /// service; `ip_vs` is loaded on demand as the real module is).
     pub ipvs: crate::ipvs::Ipvs,
+    /// keepalived (running or not) and its history.
+    pub keepalived: crate::keepalived::Keepalived,
 }
 
 impl Host {
@@ -227,6 +229,7 @@ impl Host {
             ip_id: 1,
             tcp: tcp::TcpTable::default(),
             ipvs: crate::ipvs::Ipvs::new(),
+            keepalived: crate::keepalived::Keepalived::default(),
         }
     }
 

@@ -105,6 +105,15 @@ pub enum Event {
         /// Index into the world's actions.
         idx: usize,
     },
+    /// A keepalived timer (VRRP, GARP, checker).
+    Keepalived {
+        /// Host.
+        host: HostId,
+        /// keepalived generation when armed (a restart makes it stale).
+        generation: u64,
+        /// Which timer.
+        timer: crate::keepalived::Timer,
+    },
 }
 
 /// Counters per host for the run summary.
@@ -276,6 +285,11 @@ impl World {
             Event::AppStart { app } => self.app_start(app),
             Event::AppTimeout { app, run } => self.app_timeout(app, run),
             Event::Action { idx } => self.run_action(idx),
+            Event::Keepalived {
+                host,
+                generation,
+                timer,
+            } => self.keepalived_timer(host, generation, timer),
         }
     }
 

@@ -38,6 +38,14 @@ pub enum SockRole {
         /// Checker index on the host.
         checker: usize,
     },
+    /// An HTTP_GET health check by keepalived (connect, send `request`,
+    /// judge the response, close).
+    HttpChecker {
+        /// Checker index on the host.
+        checker: usize,
+        /// The HTTP request bytes.
+        request: Arc<[u8]>,
+    },
     /// Accepted by a listening server (httpd).
     Server,
 }

@@ -13,7 +13,7 @@
 
 mod names;
 mod popt;
-mod print;
+pub(crate) mod print;
 
 use std::net::Ipv4Addr;
 
@@ -259,6 +259,10 @@ struct Entry {
     daemon_master: bool,
     mcast_ifn: String,
     syncid: u32,
+    sync_maxlen: u16,
+    mcast_group: Option<Ipv4Addr>,
+    mcast_port: u16,
+    mcast_ttl: u8,
     laddr: Ipv4Addr,
 }
 
@@ -346,6 +350,10 @@ impl Cx<'_> {
             daemon_master: true,
             mcast_ifn: String::new(),
             syncid: 0,
+            sync_maxlen: 0,
+            mcast_group: None,
+            mcast_port: 0,
+            mcast_ttl: 0,
             laddr: Ipv4Addr::UNSPECIFIED,
         };
         let mut options: u64 = 0;
@@ -567,6 +575,10 @@ impl Cx<'_> {
                 master: ce.daemon_master,
                 ifname: ce.mcast_ifn.clone(),
                 syncid: ce.syncid,
+                sync_maxlen: ce.sync_maxlen,
+                mcast_group: ce.mcast_group,
+                mcast_port: ce.mcast_port,
+                mcast_ttl: ce.mcast_ttl,
             }),
             Cmd::StopDaemon => self.ipvs.stop_daemon(ce.daemon_master),
             Cmd::AddLaddr => self.ipvs.add_laddr(&key, ce.laddr),
@@ -765,28 +777,33 @@ impl Cx<'_> {
             }
             Tag::McastGroup => {
                 self.set_option(options, O_MCAST_GROUP)?;
-                let ok = inet_aton(&arg).is_some_and(|a| a.is_multicast());
-                if !ok {
-                    let v = if arg.contains(':') { "IPv6" } else { "IPv4" };
-                    return Err(self.fail(&format!("invalid {v} mcast-group `{arg}'")));
+                match inet_aton(&arg).filter(Ipv4Addr::is_multicast) {
+                    Some(g) => ce.mcast_group = Some(g),
+                    None => {
+                        let v = if arg.contains(':') { "IPv6" } else { "IPv4" };
+                        return Err(self.fail(&format!("invalid {v} mcast-group `{arg}'")));
+                    }
                 }
             }
             Tag::McastPort => {
                 self.set_option(options, O_MCAST_PORT)?;
-                if num(&arg, 1, 65535).is_none() {
-                    return Err(self.fail("illegal mcast-port specified"));
+                match num(&arg, 1, 65535) {
+                    Some(n) => ce.mcast_port = u16::try_from(n).unwrap_or(0),
+                    None => return Err(self.fail("illegal mcast-port specified")),
                 }
             }
             Tag::McastTtl => {
                 self.set_option(options, O_MCAST_TTL)?;
-                if num(&arg, 1, 255).is_none() {
-                    return Err(self.fail("illegal mcast-ttl specified"));
+                match num(&arg, 1, 255) {
+                    Some(n) => ce.mcast_ttl = u8::try_from(n).unwrap_or(0),
+                    None => return Err(self.fail("illegal mcast-ttl specified")),
                 }
             }
             Tag::SyncMaxlen => {
                 self.set_option(options, O_SYNC_MAXLEN)?;
-                if num(&arg, 1, 65535 - 20 - 8).is_none() {
-                    return Err(self.fail("illegal sync-maxlen specified"));
+                match num(&arg, 1, 65535 - 20 - 8) {
+                    Some(n) => ce.sync_maxlen = u16::try_from(n).unwrap_or(0),
+                    None => return Err(self.fail("illegal sync-maxlen specified")),
                 }
             }
             Tag::TunInfo => {
@@ -930,23 +947,26 @@ impl Cx<'_> {
         Ok(())
     }
 
-    /// `restore_table`: one command per stdin line, optional leading
-    /// `ipvsadm`; a `fail()` ends everything, a kernel error does not.
+    /// `restore_table` over `config_stream_read`: one command per stdin
+    /// line, words split at space, tab and CR; **every** word that is exactly
+    /// `ipvsadm` is dropped, and a line with no other word is skipped. As in
+    /// ipvsadm 1.31, `#` starts no comment (`config_stream_read` looks for it
+    /// in the delimiter, never in a word), so a `# …` line is a command
+    /// without an option: "Try `ipvsadm -h'…", status 255, restore ends.
+    /// A `fail()` ends everything, a kernel error does not; the status is the
+    /// last line's.
     fn restore(&mut self, _argv: &[&str], reading_stdin: bool) -> Result<i32, Exit> {
         if reading_stdin {
             return Err(self.tryhelp());
         }
         let input = self.stdin.unwrap_or("").to_string();
         let mut result = 0;
-        for line in input.lines() {
-            let mut words: Vec<&str> = line.split_whitespace().collect();
-            if words
-                .first()
-                .is_some_and(|w| *w == "ipvsadm" || w.ends_with("/ipvsadm"))
-            {
-                words.remove(0);
-            }
-            if words.is_empty() || words[0].starts_with('#') {
+        for line in input.split('\n') {
+            let words: Vec<&str> = line
+                .split([' ', '\t', '\r'])
+                .filter(|w| !w.is_empty() && *w != "ipvsadm")
+                .collect();
+            if words.is_empty() {
                 continue;
             }
             result = self.process(&words, true)?;

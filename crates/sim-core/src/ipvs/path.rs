@@ -22,6 +22,7 @@ use crate::rng::SimRng;
 use crate::time::{NS_PER_S, SimDuration, SimTime};
 
 const FTPPORT: u16 = 21;
+const FTPDATA: u16 = 20;
 const TICK: SimDuration = SimDuration(2 * NS_PER_S);
 
 fn secs(s: u32) -> SimDuration {
@@ -76,7 +77,11 @@ impl Ipvs {
     fn stats_idle(&self) -> bool {
         self.total.idle()
             && self.svcs.iter().flatten().all(|s| s.stats.idle())
-            && self.dests.iter().flatten().all(|d| d.stats.idle())
+            && self
+                .dests
+                .iter()
+                .flatten()
+                .all(|d| !d.available || d.stats.idle())
     }
 
     fn est_tick(&mut self) {
@@ -106,23 +111,19 @@ impl Ipvs {
         self.free_conn(id);
     }
 
-    /// Unlinks and unbinds `id` now (and drops its template if that was the
-    /// template's last entry and the template is not ASSURED).
-    fn free_conn(&mut self, id: ConnId) {
+    /// Unlinks and unbinds `id` now (`ip_vs_conn_expire` after its timer
+    /// fired). The controlling template only loses one `n_control`: the
+    /// kernel drops a non-ASSURED template early only when the connection
+    /// was *deleted* with `timeout = 0` (`ip_vs_conn_del`: flush, drop_entry
+    /// defense), never on expiry, so the template lives out its own timer.
+    pub(super) fn free_conn(&mut self, id: ConnId) {
         let Some(c) = self.conns.remove(id) else {
             return;
         };
-        if let Some(ct) = c.control {
-            let drop_ct = match self.conns.get_mut(ct) {
-                Some(t) => {
-                    t.n_control = t.n_control.saturating_sub(1);
-                    t.n_control == 0 && t.template && !t.assured
-                }
-                None => false,
-            };
-            if drop_ct {
-                self.free_conn(ct);
-            }
+        if let Some(ct) = c.control
+            && let Some(t) = self.conns.get_mut(ct)
+        {
+            t.n_control = t.n_control.saturating_sub(1);
         }
         if let Some(did) = c.dest {
             let gone = match self.dest_mut(did) {
@@ -134,6 +135,33 @@ impl Ipvs {
             };
             if gone {
                 self.free_dest(did);
+            }
+        }
+    }
+
+    /// `ip_vs_expire_nodest_conn_flush` (kernels >= 5.9), queued by
+    /// `__ip_vs_del_dest` when `expire_nodest_conn=1`: every entry bound to
+    /// a dest that is gone is deleted, and so is its template once it
+    /// controls nothing more (ASSURED or not). The kernel runs it one jiffy
+    /// after the deletion; the lab runs it at once.
+    pub(super) fn expire_nodest_flush(&mut self) {
+        for id in self.conns.ids() {
+            let Some(c) = self.conns.get(id) else {
+                continue;
+            };
+            let gone = c
+                .dest
+                .and_then(|d| self.dest(d))
+                .is_some_and(|d| !d.available);
+            if !gone || c.n_control > 0 {
+                continue;
+            }
+            let ct = c.control;
+            self.free_conn(id);
+            if let Some(ct) = ct
+                && self.conns.get(ct).is_some_and(|t| t.n_control == 0)
+            {
+                self.free_conn(ct);
             }
         }
     }
@@ -413,12 +441,14 @@ impl Ipvs {
                 };
                 let new = tcp::next(dir, cur, m.flags);
                 if new != cur {
-                    let est = new == TcpState::Established;
-                    if c.dest.is_some() && c.inactive == est {
-                        c.inactive = !est;
-                        flip = Some(est);
+                    // `tcp_state_active` (kernel >= 4.10): SYN_SENT,
+                    // SYN_RECV, SYNACK and ESTABLISHED count as active.
+                    let active = tcp::is_active(new);
+                    if c.dest.is_some() && c.inactive == active {
+                        c.inactive = !active;
+                        flip = Some(active);
                     }
-                    assure = est;
+                    assure = new == TcpState::Established;
                 }
                 c.state = ConnState::Tcp(new);
                 c.timeout_s = tcp_to[new as usize];
@@ -567,7 +597,18 @@ impl Ipvs {
             now,
         };
         let svc_port = skey.port();
+        if m.sport == FTPDATA {
+            // `ip_vs_schedule`: never schedule active FTP data (*ignored = 1).
+            return Err(InVerdict::LocalStack {
+                reason: "source port 20 (FTP data) is never scheduled → local stack".into(),
+            });
+        }
         let Some(ptimeout) = persistent else {
+            if !matches!(skey, ServiceKey::Fwmark(_)) && m.dport != svc_port {
+                // A port-0 or FTP (data port) service found for a packet to
+                // another port: only persistent services schedule these.
+                return Err(self.leave(svc, &input));
+            }
             let did = self.run_scheduler(svc, &input, rng, &mut decision)?;
             let dport = match self.dest(did) {
                 Some(d) if d.port != 0 => d.port,

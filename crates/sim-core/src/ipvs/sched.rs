@@ -137,6 +137,11 @@ pub trait Scheduler: fmt::Debug + Send {
         rng: &mut SimRng,
     ) -> Option<usize>;
 
+    /// `ipvsadm -E` changed the service's `-b` flags while keeping the
+    /// scheduler (the kernel schedulers read `svc->flags` on every
+    /// decision, so the change takes effect at once).
+    fn set_flags(&mut self, _flags: SchedFlags) {}
+
     /// A one-line reason for the last decision, for the trace and the
     /// classroom inspector (e.g. `rr: next after rs2`).
     fn explain(&self) -> String {

@@ -176,6 +176,14 @@ pub struct SyncDaemon {
     pub ifname: String,
     /// `--syncid`.
     pub syncid: u32,
+    /// `--sync-maxlen` (0 = the kernel's default).
+    pub sync_maxlen: u16,
+    /// `--mcast-group` (`None` = 224.0.0.81).
+    pub mcast_group: Option<Ipv4Addr>,
+    /// `--mcast-port` (0 = 8848).
+    pub mcast_port: u16,
+    /// `--mcast-ttl` (0 = 1).
+    pub mcast_ttl: u8,
 }
 
 /// IPVS on one host.
@@ -378,8 +386,9 @@ impl Ipvs {
             )
         };
         let s = self.service_mut(id).ok_or(IpvsError::NoSuchService)?;
-        if let Some(n) = new_sched {
-            s.sched = n;
+        match new_sched {
+            Some(n) => s.sched = n,
+            None => s.sched.set_flags(spec.flags),
         }
         s.flags = spec.flags;
         s.persistent = spec.persistent;
@@ -455,7 +464,8 @@ impl Ipvs {
     /// the trash with its counters).
     ///
     /// # Errors
-    /// `ServiceNotDefined`, `DestExists`, `Range`.
+    /// `ServiceNotDefined`, `DestExists`, `Range`, `Invalid` (not a unicast
+    /// address).
     pub fn add_dest(&mut self, key: &ServiceKey, spec: &DestSpec) -> Result<DestId, IpvsError> {
         let svc = self.find_service(key).ok_or(IpvsError::ServiceNotDefined)?;
         if spec.l_threshold > spec.u_threshold {
@@ -465,12 +475,18 @@ impl Ipvs {
             return Err(IpvsError::DestExists);
         }
         let fwd = self.effective_fwd(spec);
-        let uid = self.next_uid;
-        self.next_uid += 1;
         let trashed = self.trash.iter().position(|t| {
             self.dest(*t)
                 .is_some_and(|d| d.svc_key == *key && d.addr == spec.addr && d.port == spec.port)
         });
+        // ip_vs_new_dest: `inet_addr_type` must be RTN_LOCAL or RTN_UNICAST
+        // (0.0.0.0/8 and 255.255.255.255 are RTN_BROADCAST, 224/4 multicast).
+        let a = spec.addr;
+        if trashed.is_none() && (a.octets()[0] == 0 || a.is_broadcast() || a.is_multicast()) {
+            return Err(IpvsError::Invalid);
+        }
+        let uid = self.next_uid;
+        self.next_uid += 1;
         let id = if let Some(pos) = trashed {
             let id = self.trash.remove(pos);
             if let Some(d) = self.dest_mut(id) {
@@ -511,7 +527,7 @@ impl Ipvs {
                 }
             }
         };
-        self.update_dest(id, spec, fwd);
+        self.update_dest(id, spec, fwd, true);
         if let Some(s) = self.service_mut(svc) {
             s.dests.insert(0, id);
         }
@@ -520,13 +536,14 @@ impl Ipvs {
     }
 
     /// `__ip_vs_update_dest`.
-    fn update_dest(&mut self, id: DestId, spec: &DestSpec, fwd: FwdMethod) {
+    fn update_dest(&mut self, id: DestId, spec: &DestSpec, fwd: FwdMethod, add: bool) {
         if let Some(d) = self.dest_mut(id) {
             d.fwd = fwd;
             d.fwd_requested = spec.fwd;
             d.tun = spec.tun;
             d.weight = spec.weight;
-            if spec.weight > 0 {
+            // "keep the last_weight with latest non-0 weight"
+            if add || spec.weight > 0 {
                 d.last_weight = spec.weight;
             }
             d.available = true;
@@ -551,7 +568,7 @@ impl Ipvs {
             .find_dest(svc, spec.addr, spec.port)
             .ok_or(IpvsError::NoSuchDest)?;
         let fwd = self.effective_fwd(spec);
-        self.update_dest(id, spec, fwd);
+        self.update_dest(id, spec, fwd, false);
         let uid = self.dest(id).map_or(0, |d| d.uid);
         self.sched_update(svc, DestChange::Edited { id: uid });
         Ok(())
@@ -605,6 +622,9 @@ impl Ipvs {
             self.free_dest(id);
         } else {
             self.trash.push(id);
+            if self.sysctls.expire_nodest_conn != 0 {
+                self.expire_nodest_flush();
+            }
         }
     }
 
@@ -671,10 +691,28 @@ impl Ipvs {
     ///
     /// # Errors
     /// `DaemonRunning`.
-    pub fn start_daemon(&mut self, d: SyncDaemon) -> Result<(), IpvsError> {
+    /// The defaults of `start_sync_thread` are filled in: group 224.0.0.81,
+    /// port 8848, TTL 1, and the message size from a 1500-byte MTU less the
+    /// IP and UDP headers (1472), or the asked size clamped to
+    /// `[1 (master) | 1024 (backup), 65507]`.
+    pub fn start_daemon(&mut self, mut d: SyncDaemon) -> Result<(), IpvsError> {
         if self.daemons.iter().any(|x| x.master == d.master) {
             return Err(IpvsError::DaemonRunning);
         }
+        const HLEN: u16 = 20 + 8;
+        d.mcast_group.get_or_insert(Ipv4Addr::new(224, 0, 0, 81));
+        if d.mcast_port == 0 {
+            d.mcast_port = 8848;
+        }
+        if d.mcast_ttl == 0 {
+            d.mcast_ttl = 1;
+        }
+        let min = if d.master { 1 } else { 1024 };
+        d.sync_maxlen = if d.sync_maxlen == 0 {
+            1500 - HLEN
+        } else {
+            d.sync_maxlen.clamp(min, u16::MAX - HLEN)
+        };
         self.daemons.push(d);
         self.daemons.sort_by_key(|d| !d.master);
         Ok(())

@@ -16,7 +16,8 @@
 //! from = "10s"
 //! to = "20s"
 //!
-//! [[expect]]                 # which host holds an address at a time
+//! [[expect]]                 # which host holds an address (on a NIC, so a
+//!                            # DR real server's VIP on lo does not count) at a time
 //! vip = "192.168.59.135"
 //! holder = "lvs-backup"      # or "none"
 //! at = "25s"
@@ -441,7 +442,12 @@ fn check_one(w: &mut World, e: &Expectation, files: &dyn Check) -> CheckResult {
             let holders: Vec<&str> = w
                 .hosts
                 .iter()
-                .filter(|h| h.powered && h.ifaces.iter().any(|i| i.up && i.has_addr(*addr)))
+                .filter(|h| {
+                    h.powered
+                        && h.ifaces.iter().any(|i| {
+                            i.up && i.kind == crate::host::IfKind::Ether && i.has_addr(*addr)
+                        })
+                })
                 .map(|h| h.name.as_str())
                 .collect();
             let ok = match host {

@@ -29,6 +29,7 @@ pub fn run_simple(w: &mut World, h: HostId, s: &Simple, input: Option<&str>) -> 
         "ipvsadm" => crate::world::lvs::ipvsadm(w, h, &args, input.or(s.heredoc.as_deref())),
         "modprobe" => modprobe(w, h, &args),
         "poweroff" | "shutdown" | "halt" => {
+            w.keepalived_power_off(h);
             w.power_off(h);
             CmdOutput::ok()
         }
@@ -309,7 +310,7 @@ fn systemctl(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
         return CmdOutput::fail(1, "systemctl: the lab does not list units");
     };
     if !verbs.contains(verb) {
-        return CmdOutput::fail(1, format!("Unknown operation {verb}."));
+        return CmdOutput::fail(1, format!("Unknown operation '{verb}'."));
     }
     let units: Vec<&str> = args
         .iter()

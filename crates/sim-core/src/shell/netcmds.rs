@@ -130,6 +130,7 @@ impl World {
             host.routes.remove_dev(&name);
             host.neigh.flush_iface(i);
         }
+        self.keepalived_link_changed(h, i, up);
         Ok(())
     }
 }

@@ -167,9 +167,11 @@ impl World {
             outcome,
             body,
         };
-        let text = format!("curl {} → {}", self.apps[i].url, r.printed());
+        if self.trace.events() {
+            let text = format!("curl {} → {}", self.apps[i].url, r.printed());
+            self.tr(h, false, TraceKind::App { text });
+        }
         self.apps[i].results.push(r);
-        self.tr(h, false, TraceKind::App { text });
         let sleep = self.apps[i].spec.sleep;
         self.queue.push(now + sleep, Event::AppStart { app: i });
     }
@@ -215,15 +217,20 @@ impl World {
             return;
         }
         let ms = self.apps[i].max_time.as_nanos() / 1_000_000;
-        self.finish(
-            i,
-            CurlOutcome::Failed {
-                code: 28,
-                message: format!(
-                    "Operation timed out after {ms} milliseconds with 0 bytes received"
-                ),
-            },
-            String::new(),
-        );
+        // curl's multi.c: still connecting → "Connection timed out", else
+        // "Operation timed out … bytes received".
+        let h = self.apps[i].host;
+        let connecting = self.apps[i]
+            .current
+            .as_ref()
+            .and_then(|c| c.2)
+            .and_then(|k| self.hosts[h].tcp.socks.get(&k))
+            .is_none_or(|s| s.state == crate::host::tcp::TcpState::SynSent);
+        let message = if connecting {
+            format!("Connection timed out after {ms} milliseconds")
+        } else {
+            format!("Operation timed out after {ms} milliseconds with 0 bytes received")
+        };
+        self.finish(i, CurlOutcome::Failed { code: 28, message }, String::new());
     }
 }

@@ -101,6 +101,35 @@ impl World {
         }
     }
 
+    /// Whether `arp_ignore` (max of all and the device) lets this host
+    /// answer request `a` for one of its addresses; traces the refusal.
+    fn arp_answer(&mut self, h: HostId, iface: usize, a: &ArpPacket) -> bool {
+        let host = &self.hosts[h];
+        let dev = host.ifaces[iface].name.clone();
+        let ignore = host.sysctl.conf_max(&dev, "arp_ignore");
+        let on_dev = host.ifaces[iface].addrs.iter().find(|x| x.addr == a.tpa);
+        let reply = match ignore {
+            0 | 4..=7 => true,
+            1 => on_dev.is_some(),
+            2 => on_dev.is_some_and(|x| crate::packet::in_subnet(a.spa, x.addr, x.prefix)),
+            3 => host
+                .ifaces
+                .iter()
+                .flat_map(|i| &i.addrs)
+                .find(|x| x.addr == a.tpa)
+                .is_some_and(|x| !x.host_scope),
+            _ => false,
+        };
+        if !reply {
+            let why = format!(
+                "ARP request for {} not answered: arp_ignore={ignore} (max of all and {dev}) and {} is not on {dev}",
+                a.tpa, a.tpa
+            );
+            self.tr(h, false, TraceKind::Neigh { text: why });
+        }
+        reply
+    }
+
     /// Linux `arp_process`.
     fn arp_rcv(&mut self, h: HostId, iface: usize, a: ArpPacket) {
         let now = self.now;
@@ -110,6 +139,13 @@ impl World {
         let mut flushed: Vec<Ipv4Packet> = Vec::new();
         let mut note = None;
         let for_us = a.op == ArpOp::Request && host.is_local(a.tpa);
+        // A request for a local address that arp_ignore says not to answer
+        // is consumed without touching the neighbour table (arp_process
+        // creates the sender's entry only when it replies).
+        if for_us && !self.arp_answer(h, iface, &a) {
+            return;
+        }
+        let host = &mut self.hosts[h];
         if let Some(e) = host.neigh.get_mut(iface, a.spa) {
             let changed = e.mac != Some(a.sha);
             // arp_process: "if several different ARP replies follow back-to-back,
@@ -182,30 +218,7 @@ impl World {
         if a.op != ArpOp::Request || !for_us {
             return;
         }
-        // Should we answer? arp_ignore = max(all, in_dev).
         let host = &self.hosts[h];
-        let ignore = host.sysctl.conf_max(&dev, "arp_ignore");
-        let on_dev = host.ifaces[iface].addrs.iter().find(|x| x.addr == a.tpa);
-        let reply = match ignore {
-            0 | 4..=7 => true,
-            1 => on_dev.is_some(),
-            2 => on_dev.is_some_and(|x| crate::packet::in_subnet(a.spa, x.addr, x.prefix)),
-            3 => host
-                .ifaces
-                .iter()
-                .flat_map(|i| &i.addrs)
-                .find(|x| x.addr == a.tpa)
-                .is_some_and(|x| !x.host_scope),
-            _ => false,
-        };
-        if !reply {
-            let why = format!(
-                "ARP request for {} not answered: arp_ignore={ignore} (max of all and {dev}) and {} is not on {dev}",
-                a.tpa, a.tpa
-            );
-            self.tr(h, false, TraceKind::Neigh { text: why });
-            return;
-        }
         let mac = host.ifaces[iface].mac;
         let r = ArpPacket {
             op: ArpOp::Reply,

@@ -164,7 +164,7 @@ impl World {
                 decision,
                 ..
             } => {
-                if let Some(d) = &decision {
+                if let Some(d) = decision.as_ref().filter(|_| self.trace.events()) {
                     let text = decision_text(d, &m, daddr, dport, method);
                     self.tr(h, false, TraceKind::Ipvs { text });
                 }

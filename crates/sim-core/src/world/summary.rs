@@ -33,6 +33,7 @@ impl World {
                 let _ = writeln!(s, "    t={:>10.3}s  {}", r.start.as_secs_f64(), r.printed());
             }
         }
+        s.push_str(&self.keepalived_summary());
         s.push_str("\nframes per host (in/out):\n");
         for (h, c) in self.counters.iter().enumerate() {
             let _ = writeln!(s, "  {:<12} {:>8} / {:<8}", self.hosts[h].name, c.rx, c.tx);

@@ -117,7 +117,9 @@ impl World {
                 let stage_connect = s.state == TcpState::SynSent;
                 self.app_failed(app, key, err, stage_connect);
             }
-            SockRole::Checker { checker } => self.checker_result(h, checker, false, err),
+            SockRole::Checker { checker } | SockRole::HttpChecker { checker, .. } => {
+                self.checker_result(h, checker, false, err);
+            }
             SockRole::Server => {}
         }
     }
@@ -163,7 +165,7 @@ impl World {
                 self.set_sock(h, key, TcpState::Established, snd, rcv);
                 self.tcp_send(h, key, snd, rcv, TcpFlags::ACK, AppData::None);
                 match sock.role {
-                    SockRole::Client { request, .. } => {
+                    SockRole::Client { request, .. } | SockRole::HttpChecker { request, .. } => {
                         let len = u32::try_from(request.len()).unwrap_or(0);
                         self.set_sock(h, key, TcpState::Established, snd.wrapping_add(len), rcv);
                         self.tcp_send(h, key, snd, rcv, TcpFlags::PSH_ACK, AppData::Bytes(request));
@@ -224,6 +226,15 @@ impl World {
                     .map(|b| String::from_utf8_lossy(b).into_owned())
                     .unwrap_or_default();
                 self.app_response(app, key, &body);
+            }
+            (TcpState::Established, SockRole::HttpChecker { checker, .. }) if dlen > 0 => {
+                let checker = *checker;
+                let rcv = seg.seq.wrapping_add(dlen);
+                let snd = sock.snd_nxt;
+                self.set_sock(h, key, TcpState::FinWait, snd.wrapping_add(1), rcv);
+                self.tcp_send(h, key, snd, rcv, TcpFlags::FIN_ACK, AppData::None);
+                let body = seg.data.bytes().map(<[u8]>::to_vec).unwrap_or_default();
+                self.checker_http_response(h, checker, &body);
             }
             (TcpState::FinWait, _) if seg.flags.fin => {
                 let rcv = seg.seq.wrapping_add(dlen).wrapping_add(1);
@@ -306,17 +317,19 @@ impl World {
             "HTTP/1.1 {status}\r\nServer: Apache\r\nContent-Length: {}\r\nContent-Type: text/html; charset=UTF-8\r\n\r\n{body}",
             body.len()
         );
-        let hostname = self.hosts[h].name.clone();
-        self.tr(
-            h,
-            false,
-            TraceKind::App {
-                text: format!(
-                    "httpd on {hostname}: GET {path} from {}:{} → {status}",
-                    key.2, key.3
-                ),
-            },
-        );
+        if self.trace.events() {
+            let hostname = self.hosts[h].name.clone();
+            self.tr(
+                h,
+                false,
+                TraceKind::App {
+                    text: format!(
+                        "httpd on {hostname}: GET {path} from {}:{} → {status}",
+                        key.2, key.3
+                    ),
+                },
+            );
+        }
         let Some(s) = self.hosts[h].tcp.socks.get(&key).cloned() else {
             return;
         };

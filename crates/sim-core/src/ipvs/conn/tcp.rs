@@ -55,6 +55,16 @@ fn event(f: TcpFlags) -> Option<usize> {
     }
 }
 
+/// `tcp_state_active`: whether an entry in `s` counts in ActiveConn
+/// (`ip_vs_proto_tcp.c`, `tcp_state_active_table`, kernels >= 4.10).
+#[must_use]
+pub fn is_active(s: TcpState) -> bool {
+    matches!(
+        s,
+        TcpState::Established | TcpState::SynSent | TcpState::SynRecv | TcpState::SynAck
+    )
+}
+
 /// The next state; a segment without any of the four flags gives CLOSE.
 #[must_use]
 pub fn next(dir: Dir, cur: TcpState, f: TcpFlags) -> TcpState {

@@ -197,11 +197,19 @@ fn stable_sort<T>(v: &mut [T], cmp: impl Fn(&T, &T) -> Ordering) {
     }
 }
 
-/// Services in the order `ipvsadm -L` prints them.
+/// Services in the order `ipvsadm -L` prints them. With `--nosort` the
+/// kernel dumps its address-hashed table before its fwmark table
+/// (`ip_vs_genl_dump_services`); inside each table the order depends on a
+/// per-netns hash, so the lab uses creation order there (simplification).
 pub fn sorted_services(ipvs: &Ipvs, format: u32) -> Vec<SvcId> {
     let mut v: Vec<(SvcId, &Service)> = ipvs.services().collect();
     if format & NOSORT == 0 {
         stable_sort(&mut v, |a, b| cmp_services(a.1, b.1));
+    } else {
+        stable_sort(&mut v, |a, b| {
+            let f = |s: &Service| matches!(s.key, ServiceKey::Fwmark(_));
+            f(a.1).cmp(&f(b.1))
+        });
     }
     v.into_iter().map(|(i, _)| i).collect()
 }
@@ -295,6 +303,10 @@ pub fn service_entry(out: &mut String, ipvs: &Ipvs, id: SvcId, format: u32, name
     if format & NOSORT == 0 {
         stable_sort(&mut dests, |a, b| cmp_dests(a, b));
     }
+    // The forwarding method shown is the one configured: kernels since 3.x
+    // no longer turn a dest on a local address into LocalNode in
+    // `__ip_vs_update_dest` (the transmitters detect the local route), so
+    // `Local` never appears although the lab delivers such packets locally.
     for e in dests {
         let mut dname = addrport(e.addr, e.port, proto, format, names);
         if format & RULE == 0 {
@@ -306,7 +318,7 @@ pub fn service_entry(out: &mut String, ipvs: &Ipvs, id: SvcId, format: u32, name
             let _ = write!(
                 out,
                 "-a {svc_name} -r {dname} {} -w {}",
-                fwd_switch(e.fwd),
+                fwd_switch(e.fwd_requested),
                 e.weight
             );
             if e.fwd == FwdMethod::Tunnel {
@@ -365,7 +377,7 @@ pub fn service_entry(out: &mut String, ipvs: &Ipvs, id: SvcId, format: u32, name
             let _ = writeln!(
                 out,
                 "  -> {dname:<28} {:<7} {ti:<13} {:<6} {:<10} {:<10}",
-                e.fwd.name(),
+                e.fwd_requested.name(),
                 e.weight,
                 e.activeconns,
                 e.inactconns
@@ -374,7 +386,7 @@ pub fn service_entry(out: &mut String, ipvs: &Ipvs, id: SvcId, format: u32, name
             let _ = writeln!(
                 out,
                 "  -> {dname:<28} {:<7} {:<6} {:<10} {:<10}",
-                e.fwd.name(),
+                e.fwd_requested.name(),
                 e.weight,
                 e.activeconns,
                 e.inactconns
@@ -440,16 +452,29 @@ pub fn list_timeout(out: &mut String, ipvs: &Ipvs) {
     let _ = writeln!(out, "Timeout (tcp tcpfin udp): {t} {f} {u}");
 }
 
-/// `list_daemon`.
+/// `list_daemon` (the kernel reports maxlen, group, port and TTL since 4.3).
 pub fn list_daemon(out: &mut String, ipvs: &Ipvs) {
     for d in &ipvs.daemons {
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "{} sync daemon (mcast={}, syncid={})",
+            "{} sync daemon (mcast={}, syncid={}",
             if d.master { "master" } else { "backup" },
             d.ifname,
             d.syncid
         );
+        if d.sync_maxlen != 0 {
+            let _ = write!(out, ", maxlen={}", d.sync_maxlen);
+        }
+        if let Some(g) = d.mcast_group {
+            let _ = write!(out, ", group={g}");
+        }
+        if d.mcast_port != 0 {
+            let _ = write!(out, ", port={}", d.mcast_port);
+        }
+        if d.mcast_ttl != 0 {
+            let _ = write!(out, ", ttl={}", d.mcast_ttl);
+        }
+        out.push_str(")\n");
     }
 }
 

@@ -204,6 +204,10 @@ impl Scheduler for MaglevHashing {
         "mh"
     }
 
+    fn set_flags(&mut self, flags: SchedFlags) {
+        self.flags = flags;
+    }
+
     fn update(&mut self, dests: &[DestInfo], _change: DestChange) {
         self.reassign(dests);
     }

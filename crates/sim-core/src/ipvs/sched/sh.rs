@@ -85,6 +85,10 @@ impl Scheduler for SourceHashing {
         "sh"
     }
 
+    fn set_flags(&mut self, flags: SchedFlags) {
+        self.flags = flags;
+    }
+
     fn update(&mut self, dests: &[DestInfo], _change: DestChange) {
         self.reassign(dests);
     }
