@@ -238,3 +238,80 @@ fn report_files_are_deterministic() {
         assert!(x == y, "{f} differs between two runs");
     }
 }
+
+/// The value of a per-sample series at time `t` (the first sample at or after it).
+fn at<T: Copy>(d: &RunData, v: &[T], t: f64) -> T {
+    let k =
+        d.t.iter()
+            .position(|&x| x >= t)
+            .expect("a sample at that time");
+    v[k]
+}
+
+#[test]
+fn keepalived_lab_shows_the_failover_and_the_health_check() {
+    let d = run_file("scenarios/labs/tutorial-keepalived-dr.toml");
+    assert_eq!(d.directors, ["lvs-master", "lvs-backup"]);
+    let (master, backup) = (&d.vip_holder[0], &d.vip_holder[1]);
+    // lvs-master is MASTER from 3.2 s, stops at 15 s; lvs-backup holds the
+    // VIP from 15.6 s until lvs-master preempts at 28.2 s.
+    assert!(!at(&d, master, 1.0) && at(&d, master, 10.0));
+    assert!(!at(&d, master, 20.0) && at(&d, backup, 20.0));
+    assert!(at(&d, master, 35.0) && !at(&d, backup, 35.0));
+    let vrrp: Vec<(f64, &str)> = d
+        .marks
+        .iter()
+        .filter(|m| m.kind == MarkKind::Vrrp && m.text.contains("Entering MASTER STATE"))
+        .map(|m| (m.t, m.host.as_str()))
+        .collect();
+    assert_eq!(vrrp.len(), 3, "{vrrp:?}");
+    assert_eq!(vrrp[1].1, "lvs-backup");
+    assert!((vrrp[1].0 - 15.609).abs() < 0.01, "{vrrp:?}");
+    // rs2's httpd stops at 40 s; TCP_CHECK takes it out of the active
+    // director's table at about 50 s; httpd is back at 55 s.
+    let rs2 = d.servers.iter().position(|s| s == "rs2").expect("rs2");
+    let st = &d.server_state[rs2];
+    assert_eq!(
+        at(&d, st, 45.0),
+        ServerState {
+            up: false,
+            in_table: true
+        }
+    );
+    assert_eq!(
+        at(&d, st, 53.0),
+        ServerState {
+            up: false,
+            in_table: false
+        }
+    );
+    assert_eq!(
+        at(&d, st, 60.0),
+        ServerState {
+            up: true,
+            in_table: true
+        }
+    );
+    assert!(d.marks.iter().any(
+        |m| m.kind == MarkKind::Health && m.text.contains("Removing service [192.168.59.132]")
+    ));
+    // The curls refused in between are the failover's cost.
+    let fails: Vec<f64> = d
+        .marks
+        .iter()
+        .filter(|m| m.kind == MarkKind::Failure)
+        .map(|m| m.t)
+        .collect();
+    assert!(
+        !fails.is_empty() && fails.iter().all(|&t| (40.0..52.0).contains(&t)),
+        "{fails:?}"
+    );
+    assert_eq!(d.totals.failed, fails.len() as u64);
+    assert!(
+        (10.0..14.0).contains(&d.totals.longest_gap_s),
+        "{:?}",
+        d.totals
+    );
+    // One curl waited for the takeover (a SYN retransmitted after 1 s).
+    assert!(d.totals.max_ms > 900.0, "{:?}", d.totals);
+}

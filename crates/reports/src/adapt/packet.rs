@@ -162,13 +162,15 @@ fn read_sample(w: &mut World, acc: &mut Acc, d: &mut RunData) {
 fn read_tables(w: &World, acc: &mut Acc, d: &mut RunData) {
     let n = acc.server_names.len();
     let (mut act, mut inact, mut conns) = (vec![0u64; n], vec![0u64; n], vec![0u64; n]);
-    let mut in_table = vec![false; n];
+    // Per director: which servers its table has at a weight above 0.
+    let mut tables: BTreeMap<usize, Vec<bool>> = BTreeMap::new();
     let mut vips = BTreeSet::new();
     let mut cum_now: BTreeMap<(usize, u32, Ipv4Addr), u64> = BTreeMap::new();
     let mut dir_delta = [0u64; 4];
     for &h in acc.directors.keys() {
         let ipvs = &w.hosts[h].ipvs;
         let mut cum = Cum::default();
+        let table = tables.entry(h).or_insert_with(|| vec![false; n]);
         for (id, s) in ipvs.services() {
             if let ServiceKey::Addr { addr, .. } = s.key {
                 vips.insert(addr);
@@ -184,7 +186,7 @@ fn read_tables(w: &World, acc: &mut Acc, d: &mut RunData) {
                 };
                 act[i] += u64::from(x.activeconns);
                 inact[i] += u64::from(x.inactconns);
-                in_table[i] |= x.weight > 0;
+                table[i] |= x.weight > 0;
                 cum_now.insert((h, id.0, x.addr), x.stats.counters().conns);
             }
         }
@@ -193,6 +195,30 @@ fn read_tables(w: &World, acc: &mut Acc, d: &mut RunData) {
         dir_delta[1] += cum.outpkts.saturating_sub(last.outpkts);
         dir_delta[2] += cum.inbytes.saturating_sub(last.inbytes);
         dir_delta[3] += cum.outbytes.saturating_sub(last.outbytes);
+    }
+    let mut holders = Vec::new();
+    for (&h, &di) in &acc.directors {
+        let host = &w.hosts[h];
+        let holds = host.powered
+            && host
+                .ifaces
+                .iter()
+                .filter(|i| i.up)
+                .any(|i| i.addrs.iter().any(|x| vips.contains(&x.addr)));
+        d.vip_holder[di].push(holds);
+        if holds {
+            holders.push(h);
+        }
+    }
+    // "In the table" means in the table of the director that holds the VIP
+    // (the one clients reach); with no holder, in any director's table.
+    let mut in_table = vec![false; n];
+    for (h, t) in &tables {
+        if holders.is_empty() || holders.contains(h) {
+            for (x, &y) in in_table.iter_mut().zip(t) {
+                *x |= y;
+            }
+        }
     }
     // New connections since the last sample, per dest. A dest that left a
     // table and came back (keepalived re-adds it; the kernel restores it
@@ -218,16 +244,6 @@ fn read_tables(w: &World, acc: &mut Acc, d: &mut RunData) {
             up,
             in_table: in_table[i],
         });
-    }
-    for (&h, &di) in &acc.directors {
-        let host = &w.hosts[h];
-        let holds = host.powered
-            && host
-                .ifaces
-                .iter()
-                .filter(|i| i.up)
-                .any(|i| i.addrs.iter().any(|x| vips.contains(&x.addr)));
-        d.vip_holder[di].push(holds);
     }
     acc.conns.push(conns);
     acc.dir.push(dir_delta);
