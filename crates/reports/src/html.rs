@@ -51,7 +51,7 @@ h1{font-size:2.2em;margin-bottom:.2em}h2{font-size:1.6em;margin-top:1.6em;border
 table{border-collapse:collapse;font-size:1.15em;margin:.6em 0}td,th{border:1px solid #ccc;padding:.35em .8em;text-align:right}\
 th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}figure{margin:1.5em 0}\
 img{width:100%;max-width:1600px;border:1px solid #ddd}figcaption{font-size:1.2em;margin:.3em 0}\
-.note{color:#555;font-size:1em}.bad{color:#b00;font-weight:bold}";
+.ev td,.ev th{text-align:left}.note{color:#555;font-size:1em}.bad{color:#b00;font-weight:bold}";
 
 /// The page head with `title`.
 #[must_use]
@@ -144,9 +144,9 @@ pub fn report_page(d: &RunData, figs: &[Figure]) -> String {
         t.director_out_pkts,
         t.director_out_bytes
     );
-    events_table(&mut s, d);
     s.push_str("<h2>Charts</h2>\n");
     s.push_str(&figures(figs));
+    events_table(&mut s, d);
     notes(&mut s, &m.notes);
     s.push_str("</body>\n</html>\n");
     s
@@ -161,7 +161,7 @@ fn events_table(s: &mut String, d: &RunData) {
     if ev.is_empty() {
         return;
     }
-    s.push_str("<h2>Events</h2>\n<table><tr><th>time (s)</th><th>host</th><th>what</th><th>event</th></tr>\n");
+    s.push_str("<h2>Events</h2>\n<table class=\"ev\"><tr><th>time (s)</th><th>host</th><th>what</th><th>event</th></tr>\n");
     for m in ev.iter().take(200) {
         let kind = match m.kind {
             MarkKind::Vrrp => "VRRP",
@@ -171,7 +171,7 @@ fn events_table(s: &mut String, d: &RunData) {
         };
         let _ = writeln!(
             s,
-            "<tr><td>{:.3}</td><td>{}</td><td>{kind}</td><td style=\"text-align:left\">{}</td></tr>",
+            "<tr><td>{:.3}</td><td>{}</td><td>{kind}</td><td>{}</td></tr>",
             m.t,
             esc(&m.host),
             esc(&m.text)
