@@ -276,7 +276,15 @@ pub fn run_cli(a: &SweepArgs) -> Result<u8, (u8, String)> {
                 plan.points.len()
             );
         }
-        run_points(&plan, dir, &todo, jobs, a.quiet).map_err(|e| (1, e))?;
+        let start = std::time::Instant::now();
+        let threads = run_points(&plan, dir, &todo, jobs, a.quiet).map_err(|e| (1, e))?;
+        if !todo.is_empty() {
+            eprintln!(
+                "ran {} points on {threads} of {jobs} threads in {:.1} s",
+                todo.len(),
+                start.elapsed().as_secs_f64()
+            );
+        }
     }
     let files = merge(&plan, dir).map_err(|e| (1, e))?;
     eprintln!(
@@ -297,7 +305,8 @@ fn shell_word(s: &str) -> String {
     }
 }
 
-/// Runs `todo` on `jobs` threads, writing each point's file as it ends.
+/// Runs `todo` on `jobs` threads, writing each point's file as it ends;
+/// returns how many threads ran points.
 ///
 /// # Errors
 /// A point failed (the others still finish and are kept).
@@ -307,7 +316,7 @@ pub fn run_points(
     todo: &[Point],
     jobs: usize,
     quiet: bool,
-) -> Result<(), String> {
+) -> Result<usize, String> {
     std::fs::create_dir_all(dir.join("points"))
         .map_err(|e| format!("lvslab: cannot create {}: {e}", dir.display()))?;
     let bar = if quiet {
@@ -327,9 +336,13 @@ pub fn run_points(
         .build()
         .map_err(|e| format!("lvslab: cannot start {jobs} threads: {e}"))?;
     let header = header(&plan.spec);
+    let threads = std::sync::Mutex::new(std::collections::BTreeSet::new());
     let errors: Vec<String> = pool.install(|| {
         todo.par_iter()
             .filter_map(|p| {
+                if let Ok(mut t) = threads.lock() {
+                    t.insert(rayon::current_thread_index());
+                }
                 let r = plan.run_point(p).and_then(|row| {
                     crate::write_atomic(
                         &Plan::point_file(dir, p.index),
@@ -345,7 +358,7 @@ pub fn run_points(
     });
     bar.finish_and_clear();
     if errors.is_empty() {
-        Ok(())
+        Ok(threads.lock().map_or(0, |t| t.len()))
     } else {
         Err(format!(
             "lvslab: {} points failed:\n{}",

@@ -161,6 +161,8 @@ fn sweeps_repeat_resume_and_split_into_jobs() {
     let (a, b, c) = (d.join("a"), d.join("b"), d.join("c"));
     let (code, _, err) = lvslab(&["sweep", s(&f), "-o", s(&a), "--jobs", "2", "--quiet"]);
     assert_eq!(code, 0, "{err}");
+    // Both threads of the pool ran points.
+    assert!(err.contains("ran 4 points on 2 of 2 threads"), "{err}");
     let (code, _, err) = lvslab(&["sweep", s(&f), "-o", s(&b), "--jobs", "1", "--quiet"]);
     assert_eq!(code, 0, "{err}");
     let csv_a = std::fs::read_to_string(a.join("results.csv")).expect("results a");
