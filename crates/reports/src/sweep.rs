@@ -61,6 +61,12 @@ pub struct SweepArgs {
     pub quiet: bool,
 }
 
+/// Whether `path` is a sweep file (it has a `[sweep]` table), not a scenario.
+#[must_use]
+pub fn is_sweep_file(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|t| t.lines().any(|l| l.trim() == "[sweep]"))
+}
+
 /// A loaded sweep: its spec, the base scenario text and seed, the points.
 #[derive(Debug)]
 pub struct Plan {
