@@ -99,6 +99,7 @@ pub fn run(quick: bool) {
     queue_bench(q);
     crate::bench_flow::run(quick);
     packet_bench(c);
+    crate::tui::bench::run(quick);
     if let Some(kib) = peak_rss_kib() {
         println!("peak memory (VmHWM): {:.1} MiB", kib as f64 / 1024.0);
     }

@@ -15,6 +15,7 @@ mod bench_flow;
 mod check;
 mod files;
 mod flowrun;
+mod tui;
 
 /// A deterministic Linux Virtual Server lab: real commands, simulated hosts.
 #[derive(Parser, Debug)]
@@ -30,6 +31,14 @@ enum TraceFmt {
     Text,
     /// One JSON object per line.
     Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum UiLang {
+    /// English.
+    En,
+    /// Simplified Chinese.
+    Zh,
 }
 
 #[derive(Subcommand, Debug)]
@@ -80,6 +89,17 @@ enum Cmd {
         /// Simulate until this time (default: the scenario's duration).
         #[arg(long)]
         until: Option<String>,
+    },
+    /// The classroom view: step through the run packet by packet.
+    Tui {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// Language of the explanations and labels.
+        #[arg(long, value_enum, default_value = "en")]
+        lang: UiLang,
+        /// Override the scenario's root seed.
+        #[arg(long)]
+        seed: Option<u64>,
     },
     /// Scenario regression: run every scenario with [[expect]] tables and check them.
     ///
@@ -297,6 +317,19 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             let (bytes, n) = files::pcap_of(&sc.world, host.as_deref());
             files::write_atomic(&output, &bytes)?;
             eprintln!("wrote {n} packets to {}", output.display());
+            Ok(0)
+        }
+        Cmd::Tui {
+            scenario,
+            lang,
+            seed,
+        } => {
+            let text = files::read(&scenario)?;
+            let lang = match lang {
+                UiLang::En => tui::explain::Lang::En,
+                UiLang::Zh => tui::explain::Lang::Zh,
+            };
+            tui::run(&scenario.display().to_string(), &text, seed, lang).map_err(|e| Fail(2, e))?;
             Ok(0)
         }
         Cmd::Check {
