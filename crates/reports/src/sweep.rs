@@ -50,6 +50,10 @@ pub struct SweepArgs {
     /// Run only point K (0-based) and write DIR/points/K.csv.
     #[arg(long)]
     pub point: Option<usize>,
+    /// Print point K's rewritten scenario (with its seed) and exit: save it
+    /// and `lvslab run` or `lvslab report` it to look at one point closely.
+    #[arg(long, value_name = "K")]
+    pub show_point: Option<usize>,
     /// Combine DIR/points/*.csv into results.csv and the charts (no runs).
     #[arg(long)]
     pub merge: bool,
@@ -229,17 +233,30 @@ fn row(spec: &Sweep, p: &Point, seed: u64, fp: &str, d: &RunData) -> String {
 pub fn run_cli(a: &SweepArgs) -> Result<u8, (u8, String)> {
     let plan = plan(&a.sweep).map_err(|e| (2, e))?;
     let dir = &a.output;
-    if let Some(k) = a.point {
-        let p = plan.points.get(k).ok_or_else(|| {
+    let get = |k: usize| {
+        plan.points.get(k).ok_or_else(|| {
             (
                 2,
                 format!(
-                    "lvslab: --point {k}: the sweep has {} points (0..{})",
+                    "lvslab: point {k}: the sweep has {} points (0..{})",
                     plan.points.len(),
                     plan.points.len().saturating_sub(1)
                 ),
             )
-        })?;
+        })
+    };
+    if let Some(k) = a.show_point {
+        let p = get(k)?;
+        let (text, seed, _) = plan.point_input(p).map_err(|e| (2, e))?;
+        println!(
+            "# sweep {} point {k}: {}\n# this point runs with seed {seed}: lvslab run FILE --seed {seed}",
+            plan.spec.name, p.key
+        );
+        print!("{text}");
+        return Ok(0);
+    }
+    if let Some(k) = a.point {
+        let p = get(k)?;
         run_points(&plan, dir, std::slice::from_ref(p), 1, true).map_err(|e| (1, e))?;
         eprintln!(
             "point {k} ({}) written to {}",

@@ -180,6 +180,22 @@ fn sweeps_repeat_resume_and_split_into_jobs() {
             && a.join("plot-1.svg").exists()
     );
 
+    // One point, pulled out and run on its own, gives its row's numbers.
+    let (code, text, err) = lvslab(&["sweep", s(&f), "-o", s(&a), "--show-point", "3"]);
+    assert_eq!(code, 0, "{err}");
+    let seed = rows[4].split(',').nth(4).expect("seed column");
+    assert!(
+        text.contains(&format!("lvslab run FILE --seed {seed}")),
+        "{text}"
+    );
+    let p3 = d.join("point3.toml");
+    std::fs::write(&p3, &text).expect("write point 3");
+    let (code, out, err) = lvslab(&["run", s(&p3), "--seed", seed]);
+    assert_eq!(code, 0, "{err}");
+    let cols: Vec<&str> = rows[4].split(',').collect();
+    let want = format!("requests: {} sent, {} ok", cols[6], cols[7]);
+    assert!(out.contains(&want), "{want} not in {out}");
+
     // Resume: a finished point is not run again, a missing one is.
     let p0 = a.join("points/0000.csv");
     let marked = format!("{}# kept\n", std::fs::read_to_string(&p0).expect("point 0"));
