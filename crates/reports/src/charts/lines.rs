@@ -68,6 +68,8 @@ pub struct Lines {
     pub marks: Vec<(f64, String)>,
     /// Legend in the lower right corner (default: upper right).
     pub legend_low: bool,
+    /// Legend in the upper left corner (curves that rise to the right).
+    pub legend_left: bool,
 }
 
 impl Lines {
@@ -250,6 +252,8 @@ impl Lines {
                 .configure_series_labels()
                 .position(if self.legend_low {
                     SeriesLabelPosition::LowerRight
+                } else if self.legend_left {
+                    SeriesLabelPosition::UpperLeft
                 } else {
                     SeriesLabelPosition::UpperRight
                 })

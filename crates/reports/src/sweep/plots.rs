@@ -121,6 +121,7 @@ fn line_chart(plan: &Plan, t: &Table, p: &PlotSpec) -> Option<Lines> {
             integer: false,
         }],
         categories: (!numeric).then(|| xa.labels.clone()),
+        legend_left: numeric,
         ..Lines::default()
     })
 }
