@@ -28,12 +28,15 @@
 //!   handshake (NAT: the director sees the RST → CLOSE; DR: it does not,
 //!   and the entry stays ESTABLISHED until its 900 s timeout, as on a real
 //!   DR director). A server that is down never answers: the entry stays in
-//!   SYN_RECV (60 s). A client that gives up (`max_time`) resets.
+//!   SYN_RECV for 60 s (counted active, as `tcp_state_active` does since
+//!   Linux 4.10). A client that gives up (`max_time`) resets.
 //!
 //! The response time of a request is completion − arrival, plus the
 //! director's queueing delays in both directions.
 //!
-//! Events are kept in the engine's `(time, seq)` queue; model events
+//! Events are kept in the engine's `(time, seq)` queue, except each
+//! open-loop source's next arrival, held beside it (one push and pop fewer
+//! per request); at equal times the queue's events run first. Model events
 //! counted for speed are the popped ones (arrivals, completions, and the
 //! rarer timeouts and outages). Memory does not grow with the number of
 //! requests: only in-flight requests have a slot; latency statistics are
@@ -51,6 +54,7 @@ use crate::time::SimTime;
 use crate::workload::{Arrivals, ClientPool, Workload};
 
 pub mod director;
+mod handlers;
 mod record;
 pub mod spec;
 
@@ -138,9 +142,6 @@ pub struct FlowOutput {
     pub metrics: RunMetrics,
     /// Real server index chosen for each connection, if recorded.
     pub choices: Vec<u16>,
-    /// Times a client port came back while its earlier entry could still
-    /// live (fast path only; 0 means the fast path was exact).
-    pub port_reuse: u64,
 }
 
 /// A flow run that could not start.
@@ -193,6 +194,11 @@ struct Src {
 /// The running simulation.
 struct Sim<'a> {
     q: EventQueue<Ev>,
+    /// Next arrival of each open-loop source (kept out of the queue: one
+    /// push and pop fewer per request).
+    open: Vec<Option<u64>>,
+    /// Sources still sending.
+    live_srcs: usize,
     now: u64,
     srcs: Vec<Src>,
     servers: Vec<ServerModel>,
@@ -299,7 +305,6 @@ pub fn run(cfg: &FlowConfig, ipvs: &mut Ipvs) -> Result<FlowOutput, FlowError> {
     };
     let mut servers = Vec::new();
     let mut dest_server = Vec::new();
-    let mut weights = Vec::new();
     for d in ipvs.service_dests(svc) {
         let spec = cfg
             .servers
@@ -315,7 +320,6 @@ pub fn run(cfg: &FlowConfig, ipvs: &mut Ipvs) -> Result<FlowOutput, FlowError> {
             None => {
                 let r = rng::stream(cfg.seed, &format!("flow/server/{}", spec.name));
                 servers.push(ServerModel::new(spec, r));
-                weights.push(d.weight);
                 servers.len() - 1
             }
         };
@@ -328,14 +332,16 @@ pub fn run(cfg: &FlowConfig, ipvs: &mut Ipvs) -> Result<FlowOutput, FlowError> {
                 "director path \"fast\" cannot model this service: {e}"
             ))
         })?,
-        PathChoice::Auto => match Path::fast(ipvs, svc) {
-            Ok(p) => p,
-            Err(_) => Path::ipvs(ipvs, svc),
-        },
+        PathChoice::Auto => {
+            if Path::fast_check(ipvs, svc).is_ok() {
+                Path::fast(ipvs, svc).map_err(FlowError)?
+            } else {
+                Path::ipvs(ipvs, svc)
+            }
+        }
     };
     let mut sim = Sim::new(cfg, path, servers, dest_server, vip, vport, method);
-    sim.rec
-        .init(&sim.servers, &weights, cfg, sched_name, method);
+    sim.rec.init(&sim.servers, cfg, sched_name, method);
     sim.run();
     Ok(sim.finish())
 }
@@ -371,7 +377,21 @@ pub fn run_scenario(sc: &mut crate::scenario::Scenario) -> Result<FlowOutput, Fl
                 w.vip, w.vport, w.vip, w.vport
             ))
         })?;
-    run(cfg, &mut sc.world.hosts[h].ipvs)
+    // Real servers without a [[server]] section keep their host's name.
+    let mut cfg = cfg.clone();
+    for host in &sc.world.hosts {
+        for a in host
+            .ifaces
+            .iter()
+            .filter(|i| i.kind == crate::host::IfKind::Ether)
+            .flat_map(|i| i.addrs.iter())
+        {
+            if !cfg.servers.iter().any(|s| s.addr == a.addr) {
+                cfg.servers.push(default_server(&host.name, a.addr));
+            }
+        }
+    }
+    run(&cfg, &mut sc.world.hosts[h].ipvs)
 }
 
 impl<'a> Sim<'a> {
@@ -386,6 +406,7 @@ impl<'a> Sim<'a> {
     ) -> Sim<'a> {
         let mut q = EventQueue::new();
         let mut srcs = Vec::new();
+        let mut open = vec![None; cfg.workloads.len()];
         for (i, w) in cfg.workloads.iter().enumerate() {
             let mut r = rng::stream(cfg.seed, &format!("flow/workload/{i}/{}", w.name));
             let (first, clients) = match &w.arrivals {
@@ -396,15 +417,7 @@ impl<'a> Sim<'a> {
             let wi = u32::try_from(i).unwrap_or(u32::MAX);
             match &w.arrivals {
                 Arrivals::Poisson { schedule, .. } => {
-                    if let Some(t) = schedule.next_arrival(w.start_ns.saturating_sub(1), &mut r) {
-                        q.push(
-                            SimTime(t),
-                            Ev::Arrive {
-                                w: wi,
-                                user: u32::MAX,
-                            },
-                        );
-                    }
+                    open[i] = schedule.next_arrival(w.start_ns.saturating_sub(1), &mut r);
                 }
                 Arrivals::Closed { users, .. } => {
                     for u in 0..*users {
@@ -433,6 +446,8 @@ impl<'a> Sim<'a> {
         Sim {
             q,
             now: 0,
+            live_srcs: srcs.len(),
+            open,
             srcs,
             rec: Recorder::new(servers.len(), cfg.interval_ns),
             servers,
@@ -461,17 +476,46 @@ impl<'a> Sim<'a> {
         }
     }
 
+    /// The next event: the earliest of the queue's head and the open-loop
+    /// sources' next arrivals (at equal times the queue goes first).
+    fn next_event(&mut self) -> Option<(u64, Ev)> {
+        let mut best: Option<(usize, u64)> = None;
+        for (i, t) in self.open.iter().enumerate() {
+            if let Some(t) = *t
+                && best.is_none_or(|(_, b)| t < b)
+            {
+                best = Some((i, t));
+            }
+        }
+        match (best, self.q.peek_time()) {
+            (Some((i, t)), h) if h.is_none_or(|h| t < h.0) => {
+                self.open[i] = None;
+                let w = u32::try_from(i).unwrap_or(u32::MAX);
+                Some((t, Ev::Arrive { w, user: u32::MAX }))
+            }
+            _ => self.q.pop().map(|(t, e)| (t.0, e)),
+        }
+    }
+
     fn run(&mut self) {
-        while let Some((t, ev)) = self.q.pop() {
-            let all_done = self.srcs.iter().all(|s| s.done);
-            if all_done && self.in_flight == 0 {
+        while let Some((t, ev)) = self.next_event() {
+            if self.live_srcs == 0 && self.in_flight == 0 {
                 break;
             }
-            self.now = t.0;
+            self.now = t;
             if self.now > self.rec.next_sample {
                 self.sample_until(self.now);
             }
-            self.events += 1;
+            // Stale events (a completion of a request lost in a crash, the
+            // timeout of a request already answered) are not counted.
+            let live = match ev {
+                Ev::Done { slot, epoch } | Ev::GiveUp { slot, epoch } => self
+                    .slots
+                    .get(slot as usize)
+                    .is_some_and(|r| r.epoch == epoch && !r.released),
+                _ => true,
+            };
+            self.events += u64::from(live);
             match ev {
                 Ev::Arrive { w, user } => self.arrive(w, user),
                 Ev::Done { slot, epoch } => self.done(slot, epoch),
@@ -549,269 +593,6 @@ impl<'a> Sim<'a> {
         }
     }
 
-    /// A client sends a request.
-    fn arrive(&mut self, w: u32, user: u32) {
-        let now = self.now;
-        let wi = w as usize;
-        let Some(src) = self.srcs.get_mut(wi) else {
-            return;
-        };
-        if src.done || now >= self.until || src.w.requests.is_some_and(|n| src.sent >= n) {
-            src.done = true;
-            return;
-        }
-        src.sent += 1;
-        let client = if user == u32::MAX {
-            src.pool.pick(&mut src.rng)
-        } else {
-            user % u32::try_from(src.pool.len()).unwrap_or(1)
-        };
-        let caddr = src.pool.addr(client);
-        let cport = src.pool.next_port(client);
-        let req_bytes = src.w.request_size.sample_u64(&mut src.rng);
-        let resp_bytes = src.w.response_size.sample_u64(&mut src.rng);
-        let max_time = src.w.max_time_ns;
-        // Open loop: the next arrival is independent of this one.
-        if user == u32::MAX {
-            match &src.w.arrivals {
-                Arrivals::Poisson { schedule, .. } => {
-                    match schedule.next_arrival(now, &mut src.rng) {
-                        Some(t) => {
-                            self.q.push(SimTime(t), Ev::Arrive { w, user });
-                        }
-                        None => src.done = true,
-                    }
-                }
-                Arrivals::Closed { .. } => {}
-            }
-        }
-        self.rec.arrival();
-        let mut r = Req {
-            t0: now,
-            tuple_c: u32::from(caddr),
-            cport,
-            user,
-            w,
-            resp_bytes: u32::try_from(resp_bytes).unwrap_or(u32::MAX),
-            ..Req::default()
-        };
-        // Client → server packets through the director: SYN, ACK, request
-        // segments, FIN, ACK, and an ACK per two response segments.
-        let in_pkts = 4 + segs(req_bytes) + segs(resp_bytes).div_ceil(2);
-        let in_bytes = in_pkts * (HDR + if self.tun { 20 } else { 0 }) + req_bytes;
-        let Some(d_in) = self.dir.offer(now, in_pkts, in_bytes) else {
-            self.rec.director_drop();
-            self.end_without_conn(w, user, max_time.unwrap_or(CONNECT_TIMEOUT_NS), None);
-            return;
-        };
-        self.rec.director_in(in_pkts, in_bytes);
-        r.d_in = d_in;
-        let t = self.tuple(&r);
-        let Some(mut conn) = self.path.syn(now, &t, &mut self.sched_rng) else {
-            // ICMP port unreachable: curl says "Connection refused".
-            self.rec.outcome(None, Outcome::Refused);
-            self.next_user(w, user, 0);
-            return;
-        };
-        let server = self
-            .dest_server
-            .get(conn.dest as usize)
-            .copied()
-            .unwrap_or(0);
-        r.server = server;
-        if let Some(c) = &mut self.choices {
-            c.push(server);
-        }
-        self.rec.assigned(server, req_bytes);
-        if self.nat {
-            self.path
-                .segment(now, &t, &mut conn, Way::Out, TcpFlags::SYN_ACK);
-        }
-        r.conn = conn;
-        let slot = self.alloc(r);
-        match self.servers[server as usize].arrive(now, slot) {
-            Admit::Down => {
-                // Nobody answers the SYN: the entry stays in SYN_RECV.
-                self.release(slot);
-                self.path.last_segment(now, &conn);
-                self.rec.outcome(Some(server), Outcome::TimedOut);
-                self.next_user(w, user, max_time.unwrap_or(CONNECT_TIMEOUT_NS));
-            }
-            Admit::Full => {
-                // Handshake done, then the server resets (tcp_abort_on_overflow).
-                self.release(slot);
-                self.path
-                    .segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
-                if self.nat {
-                    self.path
-                        .segment(now, &t, &mut conn, Way::Out, TcpFlags::RST);
-                }
-                self.path.last_segment(now, &conn);
-                self.rec.outcome(Some(server), Outcome::Reset);
-                self.next_user(w, user, 0);
-            }
-            Admit::Start(service) => {
-                self.path
-                    .segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
-                self.slots[slot as usize].conn = conn;
-                let epoch = self.slots[slot as usize].epoch;
-                self.q
-                    .push(SimTime(now + service), Ev::Done { slot, epoch });
-                self.arm_give_up(slot, max_time);
-            }
-            Admit::Queued => {
-                self.path
-                    .segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
-                self.slots[slot as usize].conn = conn;
-                self.arm_give_up(slot, max_time);
-            }
-        }
-    }
-
-    fn arm_give_up(&mut self, slot: u32, max_time: Option<u64>) {
-        if let Some(m) = max_time {
-            let epoch = self.slots[slot as usize].epoch;
-            self.q
-                .push(SimTime(self.now + m), Ev::GiveUp { slot, epoch });
-        }
-    }
-
-    /// A request with no entry (dropped by the director) ends after `wait`.
-    fn end_without_conn(&mut self, w: u32, user: u32, wait: u64, server: Option<u16>) {
-        self.rec.outcome(server, Outcome::TimedOut);
-        self.next_user(w, user, wait);
-    }
-
-    /// A closed-loop user whose request ended `after` ns from now thinks,
-    /// then sends the next one.
-    fn next_user(&mut self, w: u32, user: u32, after: u64) {
-        if user == u32::MAX {
-            return;
-        }
-        let Some(src) = self.srcs.get_mut(w as usize) else {
-            return;
-        };
-        if let Arrivals::Closed { think, .. } = &src.w.arrivals {
-            let t = think.sample_u64(&mut src.rng);
-            self.q
-                .push(SimTime(self.now + after + t), Ev::Arrive { w, user });
-        }
-    }
-
-    /// A real server finished request `slot`.
-    fn done(&mut self, slot: u32, epoch: u32) {
-        let now = self.now;
-        let r = self.slots[slot as usize];
-        if r.released || r.epoch != epoch {
-            return; // lost in a crash; the completion event is stale
-        }
-        let server = r.server as usize;
-        if let Some((next, service)) = self.servers[server].finish(now, slot) {
-            let epoch = self.slots[next as usize].epoch;
-            self.q
-                .push(SimTime(now + service), Ev::Done { slot: next, epoch });
-        }
-        self.rec.completed(r.server);
-        if r.ended {
-            // The client gave up earlier; the work was done for nothing.
-            self.release(slot);
-            return;
-        }
-        let resp = u64::from(r.resp_bytes);
-        let mut d_out = 0;
-        let mut lost = false;
-        if self.nat {
-            let pkts = 3 + segs(resp);
-            let bytes = pkts * HDR + resp;
-            match self.dir.offer(now, pkts, bytes) {
-                Some(d) => {
-                    self.rec.director_out(pkts, bytes);
-                    d_out = d;
-                }
-                None => {
-                    self.rec.director_drop();
-                    lost = true;
-                }
-            }
-        }
-        let t = self.tuple(&r);
-        let mut conn = r.conn;
-        if self.nat {
-            self.path
-                .segment(now, &t, &mut conn, Way::Out, TcpFlags::ACK);
-        }
-        self.path
-            .segment(now, &t, &mut conn, Way::In, TcpFlags::FIN_ACK);
-        if self.nat {
-            self.path
-                .segment(now, &t, &mut conn, Way::Out, TcpFlags::FIN_ACK);
-        }
-        self.path
-            .segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
-        self.path.last_segment(now, &conn);
-        if lost {
-            self.rec.outcome(Some(r.server), Outcome::TimedOut);
-        } else {
-            let latency = now - r.t0 + r.d_in + d_out;
-            self.rec.ok(r.server, latency, resp);
-        }
-        self.release(slot);
-        self.next_user(r.w, r.user, d_out);
-    }
-
-    /// The client's `max_time` expired.
-    fn give_up(&mut self, slot: u32, epoch: u32) {
-        let r = self.slots[slot as usize];
-        if r.epoch != epoch || r.ended {
-            return;
-        }
-        let t = self.tuple(&r);
-        let mut conn = r.conn;
-        self.path
-            .segment(self.now, &t, &mut conn, Way::In, TcpFlags::RST);
-        self.path.last_segment(self.now, &conn);
-        self.rec.outcome(Some(r.server), Outcome::TimedOut);
-        self.next_user(r.w, r.user, 0);
-        let s = &mut self.slots[slot as usize];
-        s.ended = true;
-        s.conn = conn;
-        if s.released {
-            self.release(slot);
-        }
-    }
-
-    /// A real server crashes: what it held is lost.
-    fn crash(&mut self, server: u32) {
-        let now = self.now;
-        let Some(s) = self.servers.get_mut(server as usize) else {
-            return;
-        };
-        for slot in s.crash(now) {
-            let r = self.slots[slot as usize];
-            self.slots[slot as usize].released = true;
-            if r.ended {
-                self.release(slot);
-                continue;
-            }
-            let has_timer = self
-                .srcs
-                .get(r.w as usize)
-                .is_some_and(|s| s.w.max_time_ns.is_some());
-            if !has_timer {
-                // Without --max-time the client gives up now (simplified).
-                let t = self.tuple(&r);
-                let mut conn = r.conn;
-                self.path
-                    .segment(now, &t, &mut conn, Way::In, TcpFlags::RST);
-                self.path.last_segment(now, &conn);
-                self.rec.outcome(Some(r.server), Outcome::TimedOut);
-                self.slots[slot as usize].ended = true;
-                self.release(slot);
-                self.next_user(r.w, r.user, 0);
-            }
-        }
-    }
-
     fn finish(mut self) -> FlowOutput {
         let counts = self.path.counts(self.now);
         let weights: Vec<u32> = {
@@ -823,7 +604,8 @@ impl<'a> Sim<'a> {
             }
             w
         };
-        let metrics = self.rec.finish(
+        let fast = matches!(self.path, Path::Fast(..));
+        let mut metrics = self.rec.finish(
             &mut self.servers,
             &weights,
             self.now,
@@ -831,10 +613,24 @@ impl<'a> Sim<'a> {
             self.dir.busy_ns,
             self.path.name(),
         );
+        self.path.finish();
+        // Clients count their ports up through 28 232 ephemeral ports: a
+        // client that went round may have met its own old entry, which the
+        // fast path does not model (the table would reuse it).
+        let cycled = self.srcs.iter().any(|s| {
+            s.sent / (s.pool.len().max(1) as u64) >= u64::from(crate::workload::PORT_SPAN)
+        });
+        if fast && cycled {
+            metrics.run.simplifications.push(
+                "some client went through all 28232 ephemeral ports: a new connection may have \
+                 reused a 5-tuple whose old entry still lived, which the fast path does not model \
+                 (set path = \"ipvs\" under [director] for the table's behaviour)"
+                    .into(),
+            );
+        }
         FlowOutput {
             metrics,
             choices: self.choices.unwrap_or_default(),
-            port_reuse: 0,
         }
     }
 }

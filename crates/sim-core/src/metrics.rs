@@ -16,8 +16,9 @@
 //! Latencies are response times in nanoseconds, from the client sending
 //! its SYN to the last byte of the response (flow fidelity: arrival to
 //! completion plus director queueing). Percentiles come from
-//! [HdrHistogram](https://hdrhistogram.github.io/HdrHistogram/) histograms
-//! with 3 significant digits (relative error ≤ 0.1 %); the mean is exact.
+//! [HdrHistogram](https://hdrhistogram.github.io/HdrHistogram/) histograms:
+//! 3 significant digits (relative error ≤ 0.1 %) for the service, 2 (≤ 1 %)
+//! for each real server and each sample interval; the mean is exact.
 //! Only successful (`ok`) requests have a latency.
 //!
 //! Interval samples are taken at `t = k * interval`; counters (`arrivals`,

@@ -605,7 +605,7 @@ pub fn load_with(
         director: doc.director.as_ref(),
     };
     let (fidelity, flow) =
-        crate::flow::spec::build(&cx, &docs, &w, &doc.scenario.name, seed, duration, read)?;
+        crate::flow::spec::build(&cx, &docs, &mut w, &doc.scenario.name, seed, duration, read)?;
     let expectations = expect::build(&cx, &doc.expect, &w)?;
     Ok(Scenario {
         fidelity,

@@ -90,8 +90,8 @@ pub struct ServerModel {
     queue: VecDeque<u32>,
     up: bool,
     last_ns: u64,
-    busy_ns: u128,
-    queue_ns: u128,
+    busy_ns: u64,
+    queue_ns: u64,
 }
 
 impl ServerModel {
@@ -111,11 +111,18 @@ impl ServerModel {
         }
     }
 
+    /// Time integrals (saturating: 2^64 ns·requests is 584 years of one
+    /// busy worker).
+    #[inline]
     fn account(&mut self, now: u64) {
-        let dt = u128::from(now.saturating_sub(self.last_ns));
+        let dt = now.saturating_sub(self.last_ns);
         if dt > 0 {
-            self.busy_ns += u128::from(self.busy) * dt;
-            self.queue_ns += self.queue.len() as u128 * dt;
+            self.busy_ns = self
+                .busy_ns
+                .saturating_add(u64::from(self.busy).saturating_mul(dt));
+            self.queue_ns = self
+                .queue_ns
+                .saturating_add((self.queue.len() as u64).saturating_mul(dt));
             self.last_ns = now;
         }
     }
@@ -199,7 +206,7 @@ impl ServerModel {
     /// Integrals up to `now`: (busy-worker·ns, queued-request·ns).
     pub fn integrals(&mut self, now: u64) -> (u128, u128) {
         self.account(now);
-        (self.busy_ns, self.queue_ns)
+        (u128::from(self.busy_ns), u128::from(self.queue_ns))
     }
 }
 
@@ -227,8 +234,8 @@ mod tests {
         assert_eq!(m.finish(2000, 1), None);
         assert_eq!(m.finish(2000, 3), None);
         assert_eq!(m.busy(), 0);
-        // 2 workers busy for 1000 ns, then 1 busy for 1000 ns; 1 queued for 1000 ns.
-        assert_eq!(m.integrals(2000), (3000, 1000));
+        // 2 workers busy for 2000 ns (3 took over from 2); 1 queued for 1000 ns.
+        assert_eq!(m.integrals(2000), (4000, 1000));
     }
 
     #[test]

@@ -84,7 +84,7 @@ impl Dist {
             clippy::cast_sign_loss,
             reason = "non-negative, rounded, saturating"
         )]
-        let v = x.round().max(0.0) as u64;
+        let v = (x + 0.5).max(0.0) as u64;
         v
     }
 
@@ -248,7 +248,7 @@ impl RateSchedule {
                 clippy::cast_sign_loss,
                 reason = "non-negative gap in ns"
             )]
-            let g = (gap.round() as u64).max(1);
+            let g = ((gap + 0.5) as u64).max(1);
             t = t.saturating_add(g);
             if constant || unit_f64(rng) * lmax < self.rate_at(t) {
                 return Some(t);
@@ -405,9 +405,7 @@ impl Workload {
 /// A uniform draw of a `u32` below `n` (n > 0).
 pub fn below_u32(rng: &mut SimRng, n: u32) -> u32 {
     let x = rng.next_u32();
-    #[expect(clippy::cast_possible_truncation, reason = "high half of a product")]
-    let v = ((u64::from(x) * u64::from(n)) >> 32) as u32;
-    v
+    ((u64::from(x) * u64::from(n)) >> 32) as u32
 }
 
 #[cfg(test)]

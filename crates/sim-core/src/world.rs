@@ -23,6 +23,7 @@ use crate::time::{SimDuration, SimTime};
 use crate::trace::{Trace, TraceKind, TraceLevel};
 
 pub mod apps;
+pub mod httpd_model;
 pub mod ip;
 pub mod keepalived;
 pub mod link;
@@ -105,6 +106,13 @@ pub enum Event {
         /// Index into the world's actions.
         idx: usize,
     },
+    /// An httpd worker finished a request (hosts with a `[[server]]` model).
+    HttpdDone {
+        /// Host.
+        host: HostId,
+        /// Request id within the host's model.
+        id: u32,
+    },
     /// A keepalived timer (VRRP, GARP, checker).
     Keepalived {
         /// Host.
@@ -156,6 +164,8 @@ pub struct World {
     pub drops: std::collections::BTreeMap<String, u64>,
     /// Events handled so far.
     pub events_handled: u64,
+    /// httpd capacity models by host (`[[server]]` sections).
+    pub httpd_models: std::collections::BTreeMap<HostId, httpd_model::HttpdModel>,
 }
 
 impl World {
@@ -177,6 +187,7 @@ impl World {
             counters: Vec::new(),
             drops: std::collections::BTreeMap::new(),
             events_handled: 0,
+            httpd_models: std::collections::BTreeMap::new(),
         }
     }
 
@@ -285,6 +296,7 @@ impl World {
             Event::AppStart { app } => self.app_start(app),
             Event::AppTimeout { app, run } => self.app_timeout(app, run),
             Event::Action { idx } => self.run_action(idx),
+            Event::HttpdDone { host, id } => self.httpd_done(host, id),
             Event::Keepalived {
                 host,
                 generation,

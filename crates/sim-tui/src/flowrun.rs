@@ -8,9 +8,24 @@ use sim_core::scenario::Scenario;
 
 use crate::{Fail, files};
 
-/// Runs a flow scenario and prints its summary.
-pub fn run(sc: &mut Scenario, metrics: Option<&Path>) -> Result<u8, Fail> {
+/// Runs a flow scenario and prints its summary; with `again` (the same
+/// scenario loaded a second time) runs that too and fails unless both
+/// runs' metrics are identical.
+pub fn run(sc: &mut Scenario, again: Option<Scenario>, metrics: Option<&Path>) -> Result<u8, Fail> {
     let out = flow::run_scenario(sc).map_err(|e| Fail(2, format!("lvslab: {e}")))?;
+    if let Some(mut b) = again {
+        let other = flow::run_scenario(&mut b).map_err(|e| Fail(2, format!("lvslab: {e}")))?;
+        let (x, y) = (out.metrics.to_json(), other.metrics.to_json());
+        if let Some(line) = crate::first_difference(&x, &y) {
+            return Err(Fail(
+                1,
+                format!(
+                    "lvslab: non-determinism detected: the metrics differ first at line {line} of metrics.json"
+                ),
+            ));
+        }
+        eprintln!("determinism: two runs gave identical metrics");
+    }
     println!("scenario {} — {}", sc.name, sc.description);
     print!("{}", out.metrics.summary_text());
     if let Some(dir) = metrics {

@@ -90,6 +90,27 @@ enum Cmd {
         #[arg(long)]
         until: Option<String>,
     },
+    /// Run scenarios on the real kernel's IPVS (host or qemu VM) and compare with the simulator.
+    Kernel {
+        /// Scenario files or folders (every *.toml inside).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Always boot the qemu VM, even if the host kernel has IPVS.
+        #[arg(long, conflicts_with = "host")]
+        vm: bool,
+        /// Always use the host kernel (needs root and IPVS).
+        #[arg(long)]
+        host: bool,
+        /// Also list every setup command the kernel did not run, and why.
+        #[arg(short, long)]
+        verbose: bool,
+        /// Print the generated script and stop.
+        #[arg(long)]
+        print_script: bool,
+        /// Time limit for the kernel run, in seconds.
+        #[arg(long)]
+        timeout: Option<u64>,
+    },
     /// The classroom view: step through the run packet by packet.
     Tui {
         /// The scenario file (TOML).
@@ -209,7 +230,18 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                 eprintln!("{}: lint: {}", scenario.display(), f.one_line());
             }
             if sc.fidelity == sim_core::flow::spec::Fidelity::Flow {
-                return flowrun::run(&mut sc, metrics.as_deref());
+                if let (Some(u), Some(c)) = (&until, sc.flow.as_mut()) {
+                    c.until_ns = duration(u, "--until")?.as_nanos();
+                }
+                let mut again = None;
+                if check_determinism {
+                    let mut b = load(&scenario, level, seed)?;
+                    if let (Some(c), Some(a)) = (b.flow.as_mut(), sc.flow.as_ref()) {
+                        c.until_ns = a.until_ns;
+                    }
+                    again = Some(b);
+                }
+                return flowrun::run(&mut sc, again, metrics.as_deref());
             }
             let end = SimTime::ZERO
                 + match until {
@@ -221,17 +253,11 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                 let mut again = load(&scenario, level, seed)?;
                 again.world.step_until(end);
                 let (a, b) = (sc.world.trace.to_text(), again.world.trace.to_text());
-                if a != b {
-                    let line = a
-                        .lines()
-                        .zip(b.lines())
-                        .position(|(x, y)| x != y)
-                        .unwrap_or(0);
+                if let Some(line) = first_difference(&a, &b) {
                     return Err(Fail(
                         1,
                         format!(
-                            "lvslab: non-determinism detected: traces differ first at line {}",
-                            line + 1
+                            "lvslab: non-determinism detected: traces differ first at line {line}"
                         ),
                     ));
                 }
@@ -319,6 +345,28 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             eprintln!("wrote {n} packets to {}", output.display());
             Ok(0)
         }
+        Cmd::Kernel {
+            paths,
+            vm,
+            host,
+            verbose,
+            print_script,
+            timeout,
+        } => {
+            let backend = match (vm, host) {
+                (true, _) => lvslab_kernel::Backend::Vm,
+                (_, true) => lvslab_kernel::Backend::Host,
+                _ => lvslab_kernel::Backend::Auto,
+            };
+            lvslab_kernel::main(&lvslab_kernel::Options {
+                paths,
+                backend,
+                verbose,
+                print_script,
+                timeout,
+            })
+            .map_err(|e| Fail(2, e))
+        }
         Cmd::Tui {
             scenario,
             lang,
@@ -381,6 +429,20 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             Ok(0)
         }
     }
+}
+
+/// The first line (1-based) where `a` and `b` differ, `None` if equal.
+fn first_difference(a: &str, b: &str) -> Option<usize> {
+    if a == b {
+        return None;
+    }
+    Some(
+        a.lines()
+            .zip(b.lines())
+            .position(|(x, y)| x != y)
+            .unwrap_or(0)
+            + 1,
+    )
 }
 
 /// Quotes a word for the lab's shell when it has spaces or quotes.

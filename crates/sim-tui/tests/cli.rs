@@ -175,3 +175,66 @@ fn pcaps_decode_cleanly_in_tshark() {
     }
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn flow_run_prints_the_summary_and_writes_the_metrics() {
+    let d = tmpdir("flow");
+    let m = d.join("nat");
+    let (code, out, err) = lvslab(&[
+        "run",
+        "scenarios/capacity/director-nat.toml",
+        "--metrics",
+        m.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("fidelity flow"), "{out}");
+    assert!(out.contains("director (Masq)"), "{out}");
+    let json = std::fs::read_to_string(m.join("metrics.json")).unwrap();
+    assert!(json.contains("\"fidelity\": \"flow\""), "{json}");
+    let series = std::fs::read_to_string(m.join("series.csv")).unwrap();
+    assert!(
+        series.starts_with("t_s,server,active,inactive,"),
+        "{series}"
+    );
+    assert!(
+        std::fs::read_to_string(m.join("service.csv"))
+            .unwrap()
+            .lines()
+            .count()
+            > 10
+    );
+    assert!(
+        std::fs::read_to_string(m.join("servers.csv"))
+            .unwrap()
+            .contains("rs1,192.168.10.11")
+    );
+    // Only the four files: no temporary file is left behind.
+    let mut names: Vec<String> = std::fs::read_dir(&m)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["metrics.json", "series.csv", "servers.csv", "service.csv"]
+    );
+    // NAT saturates the director; DR with the same load does not.
+    let drops = |text: &str| -> u64 {
+        let l = text.lines().find(|l| l.starts_with("director (")).unwrap();
+        let w: Vec<&str> = l.split_whitespace().collect();
+        let i = w.iter().position(|x| *x == "drops,").unwrap();
+        w[i - 1].parse().unwrap()
+    };
+    assert!(drops(&out) > 0, "{out}");
+    let (code, dr, _) = lvslab(&["run", "scenarios/capacity/director-dr.toml"]);
+    assert_eq!(code, 0, "{dr}");
+    assert_eq!(drops(&dr), 0, "{dr}");
+}
+
+#[test]
+fn bench_measures_lb_mm_in_a_child_process() {
+    let (code, out, err) = lvslab(&["bench", "--lb-mm", "2000"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("lb-mm requests=2000 "), "{out}");
+    assert!(out.contains(" events=4001 "), "{out}");
+}

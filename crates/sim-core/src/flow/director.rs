@@ -20,8 +20,8 @@
 //!   scheduler code. Not covered: persistence templates, fwmark and
 //!   one-packet services (the `auto` choice then takes the `ipvs` path), and
 //!   5-tuple reuse while an old entry lives (clients' ports cycle through
-//!   28 232 ephemeral ports; the run reports how often a port came back
-//!   within the close timeout).
+//!   28 232 ephemeral ports; a run where some client went all the way round
+//!   says so in its simplifications).
 
 use std::collections::VecDeque;
 use std::net::Ipv4Addr;
@@ -65,7 +65,7 @@ pub struct Fast {
     dests: Vec<Dest>,
     infos: Vec<DestInfo>,
     timeouts: Timeouts,
-    /// `(timeout_ns, ring of expiry_ns << dbits | dest)`.
+    /// `(timeout_ns, ring of expiry_ns << (dbits + 1) | active << dbits | dest)`.
     rings: Vec<(u64, ChunkFifo)>,
     /// Bits for a dest index in a ring entry.
     dbits: u32,
@@ -84,8 +84,10 @@ pub enum Path<'a> {
         /// `(addr, port)` of each dest, kernel list order.
         dests: Vec<(Ipv4Addr, u16)>,
     },
-    /// Scheduler and counters only.
-    Fast(Box<Fast>),
+    /// Scheduler and counters only. The service's own scheduler instance
+    /// is borrowed for the run (so its state, e.g. the `rr`/`wrr` cursor,
+    /// is exactly the kernel's) and given back by [`Path::finish`].
+    Fast(Box<Fast>, &'a mut Ipvs, SvcId),
 }
 
 /// Where a connection is aimed.
@@ -131,11 +133,11 @@ impl<'a> Path<'a> {
         Path::Ipvs { ipvs, svc, dests }
     }
 
-    /// The fast path for `svc`, or why it cannot model it.
+    /// Why the fast path cannot model `svc`, if it cannot.
     ///
     /// # Errors
     /// The service is persistent, fwmark-based or one-packet, or unknown.
-    pub fn fast(ipvs: &Ipvs, svc: SvcId) -> Result<Path<'a>, String> {
+    pub fn fast_check(ipvs: &Ipvs, svc: SvcId) -> Result<(), String> {
         let s = ipvs.service(svc).ok_or("no such service")?;
         if s.persistent.is_some() {
             return Err("the service is persistent (-p)".into());
@@ -143,25 +145,48 @@ impl<'a> Path<'a> {
         if matches!(s.key, ServiceKey::Fwmark(_)) || s.ops {
             return Err("fwmark and one-packet services need the ipvs path".into());
         }
+        Ok(())
+    }
+
+    /// The fast path for `svc`.
+    ///
+    /// # Errors
+    /// See [`Path::fast_check`].
+    pub fn fast(ipvs: &'a mut Ipvs, svc: SvcId) -> Result<Path<'a>, String> {
+        Self::fast_check(ipvs, svc)?;
         let dests: Vec<Dest> = ipvs.service_dests(svc).cloned().collect();
         let infos: Vec<DestInfo> = dests.iter().map(Dest::info).collect();
         let infos_len = infos.len();
+        let s = ipvs.service_mut(svc).ok_or("no such service")?;
         let name = s.sched.name();
-        let sched = sched::create(name, s.flags, &infos)
-            .ok_or_else(|| format!("unknown scheduler {name}"))?;
+        let stand_in = sched::create("rr", s.flags, &[]).ok_or("no rr scheduler")?;
+        let sched = std::mem::replace(&mut s.sched, stand_in);
         let nooutput = dests
             .first()
             .is_none_or(|d| !matches!(d.fwd, FwdMethod::Masq | FwdMethod::FullNat));
-        Ok(Path::Fast(Box::new(Fast {
-            sched,
-            wlc: name == "wlc",
-            dests,
-            infos,
-            timeouts: ipvs.timeouts.clone(),
-            rings: Vec::new(),
-            dbits: dest_bits(infos_len),
-            nooutput,
-        })))
+        Ok(Path::Fast(
+            Box::new(Fast {
+                sched,
+                wlc: name == "wlc",
+                dests,
+                infos,
+                timeouts: ipvs.timeouts.clone(),
+                rings: Vec::new(),
+                dbits: dest_bits(infos_len),
+                nooutput,
+            }),
+            ipvs,
+            svc,
+        ))
+    }
+
+    /// Ends the run: the fast path gives the scheduler back to the service.
+    pub fn finish(self) {
+        if let Path::Fast(f, ipvs, svc) = self
+            && let Some(s) = ipvs.service_mut(svc)
+        {
+            s.sched = f.sched;
+        }
     }
 
     /// `fast` or `ipvs`.
@@ -169,7 +194,7 @@ impl<'a> Path<'a> {
     pub fn name(&self) -> &'static str {
         match self {
             Path::Ipvs { .. } => "ipvs",
-            Path::Fast(_) => "fast",
+            Path::Fast(..) => "fast",
         }
     }
 
@@ -178,7 +203,7 @@ impl<'a> Path<'a> {
     pub fn len(&self) -> usize {
         match self {
             Path::Ipvs { dests, .. } => dests.len(),
-            Path::Fast(f) => f.dests.len(),
+            Path::Fast(f, ..) => f.dests.len(),
         }
     }
 
@@ -205,7 +230,7 @@ impl<'a> Path<'a> {
                     _ => None,
                 }
             }
-            Path::Fast(f) => f.syn(now, t, rng),
+            Path::Fast(f, ..) => f.syn(now, t, rng),
         }
     }
 
@@ -231,14 +256,14 @@ impl<'a> Path<'a> {
                     }
                 }
             }
-            Path::Fast(f) => f.segment(c, way, flags),
+            Path::Fast(f, ..) => f.segment(c, way, flags),
         }
     }
 
     /// The connection sent its last segment at `now`: from here on only
     /// the entry's timer matters.
     pub fn last_segment(&mut self, now: u64, c: &ConnRef) {
-        if let Path::Fast(f) = self {
+        if let Path::Fast(f, ..) = self {
             f.park(now, c);
         }
     }
@@ -251,7 +276,7 @@ impl<'a> Path<'a> {
                 .service_dests(*svc)
                 .next()
                 .is_some_and(|d| d.fwd.sees_replies()),
-            Path::Fast(f) => !f.nooutput,
+            Path::Fast(f, ..) => !f.nooutput,
         }
     }
 
@@ -264,7 +289,7 @@ impl<'a> Path<'a> {
                     .map(|d| (d.activeconns, d.inactconns, d.weight))
                     .collect()
             }
-            Path::Fast(f) => {
+            Path::Fast(f, ..) => {
                 f.expire(now);
                 f.dests
                     .iter()
@@ -297,14 +322,16 @@ impl Fast {
         for (_, ring) in &mut self.rings {
             let mask = (1u64 << self.dbits) - 1;
             while let Some(e) = ring.front() {
-                if e >> self.dbits > now {
+                if e >> (self.dbits + 1) > now {
                     break;
                 }
                 ring.pop_front();
                 let i = usize::try_from(e & mask).unwrap_or(usize::MAX);
+                let active = e & (1 << self.dbits) != 0;
                 if let Some(d) = self.dests.get_mut(i) {
-                    d.unbind(false, true);
+                    d.unbind(false, !active);
                     let info = &mut self.infos[i];
+                    info.activeconns = d.activeconns;
                     info.inactconns = d.inactconns;
                     info.overloaded = d.overloaded;
                 }
@@ -360,12 +387,13 @@ impl Fast {
         let cur = tcp_state(c.state);
         let new = tcp::next(dir, cur, flags);
         if new != cur {
-            let est = new == TcpState::Established;
-            if c.inactive == est {
-                c.inactive = !est;
+            // `tcp_state_active`, exactly as the table's `set_state`.
+            let active = tcp::is_active(new);
+            if c.inactive == active {
+                c.inactive = !active;
                 let i = c.dest as usize;
                 if let Some(d) = self.dests.get_mut(i) {
-                    d.set_active(est);
+                    d.set_active(active);
                     self.infos[i].activeconns = d.activeconns;
                     self.infos[i].inactconns = d.inactconns;
                 }
@@ -374,23 +402,16 @@ impl Fast {
         c.state = new as u8;
     }
 
-    /// The entry now only waits for its timer: active ones move to the
-    /// ring of their state's timeout as they are (the kernel keeps them
-    /// counted where they are until expiry).
+    /// The entry now only waits for its timer (`timeout` of its state from
+    /// now), counted where it is (an entry left ESTABLISHED, as a DR
+    /// director's is when the real server resets, stays in ActiveConn).
     fn park(&mut self, now: u64, c: &ConnRef) {
         let to = u64::from(self.timeouts.tcp[tcp_state(c.state) as usize]) * NS_PER_S;
         let i = c.dest as usize;
-        if !c.inactive {
-            // Rare (a client gone while ESTABLISHED): count it inactive
-            // from now on so one ring type suffices. Named simplification.
-            if let Some(d) = self.dests.get_mut(i) {
-                d.set_active(false);
-                self.infos[i].activeconns = d.activeconns;
-                self.infos[i].inactconns = d.inactconns;
-            }
-        }
-        let limit = (1u64 << (64 - self.dbits)) - 1;
-        let e = ((now + to).min(limit) << self.dbits) | i as u64;
+        let limit = (1u64 << (63 - self.dbits)) - 1;
+        let e = ((now + to).min(limit) << (self.dbits + 1))
+            | (u64::from(!c.inactive) << self.dbits)
+            | i as u64;
         match self.rings.iter_mut().find(|(t, _)| *t == to) {
             Some((_, r)) => r.push_back(e),
             None => {

@@ -59,7 +59,13 @@ impl Recorder {
         Recorder {
             interval,
             next_sample: interval,
-            servers: (0..n).map(|_| PerServer::default()).collect(),
+            servers: (0..n)
+                .map(|_| PerServer {
+                    hist: LatencyHistogram::with_digits(2),
+                    ..PerServer::default()
+                })
+                .collect(),
+            iv_hist: LatencyHistogram::with_digits(2),
             ..Recorder::default()
         }
     }
@@ -67,7 +73,6 @@ impl Recorder {
     pub fn init(
         &mut self,
         servers: &[ServerModel],
-        _weights: &[u32],
         cfg: &FlowConfig,
         sched: &str,
         method: FwdMethod,

@@ -22,7 +22,9 @@
 //! response_size = { dist = "lognormal", mean = 20000, sigma = 1.0 }
 //! max_time = "10s"         # curl --max-time (default: wait for ever)
 //!
-//! [[server]]               # capacity of one real server
+//! [[server]]               # capacity of one real server (both fidelities:
+//!                          # at packet fidelity httpd on that host answers
+//!                          # through it; outages apply at flow fidelity)
 //! host = "rs1"             # or address = "10.0.0.11"
 //! workers = 4
 //! queue = 128              # queue limit (default: none)
@@ -203,7 +205,7 @@ enum Unit {
 pub(crate) fn build(
     cx: &Ctx<'_>,
     d: &FlowDocs<'_>,
-    w: &World,
+    w: &mut World,
     name: &str,
     seed: u64,
     duration: SimDuration,
@@ -227,14 +229,14 @@ pub(crate) fn build(
     for wd in d.workload.map(OneOrMany::as_slice).unwrap_or_default() {
         workloads.push(workload(cx, wd, read)?);
     }
-    if fidelity == Fidelity::Packet {
-        if let Some(wd) = d.workload.and_then(|x| x.as_slice().first()) {
-            return Err(cx.err(
-                wd.target.span(),
-                "a [workload] section needs fidelity = \"flow\"",
-                "add fidelity = \"flow\" under [scenario], or describe packet-level clients with [[client]] curl loops",
-            ));
-        }
+    if fidelity == Fidelity::Packet
+        && let Some(wd) = d.workload.and_then(|x| x.as_slice().first())
+    {
+        return Err(cx.err(
+            wd.target.span(),
+            "a [workload] section needs fidelity = \"flow\"",
+            "add fidelity = \"flow\" under [scenario], or describe packet-level clients with [[client]] curl loops",
+        ));
     }
     if fidelity == Fidelity::Flow {
         workloads.extend(curl_loops(w));
@@ -242,6 +244,20 @@ pub(crate) fn build(
     let mut servers = Vec::new();
     for sd in d.servers {
         servers.push(server(cx, sd, w, read)?);
+    }
+    if fidelity == Fidelity::Packet {
+        // Packet fidelity: httpd on the server's host answers through the model.
+        for s in &servers {
+            let host = w.hosts.iter().position(|h| {
+                h.ifaces
+                    .iter()
+                    .flat_map(|i| i.addrs.iter())
+                    .any(|a| a.addr == s.addr && !a.addr.is_loopback())
+            });
+            if let Some(h) = host {
+                w.set_httpd_model(h, s.clone());
+            }
+        }
     }
     let director = match d.director {
         Some(dd) => director(cx, dd)?,
@@ -274,13 +290,7 @@ fn curl_loops(w: &World) -> Vec<Workload> {
         .iter()
         .map(|a| {
             let host = &w.hosts[a.host];
-            let addr = host
-                .ifaces
-                .iter()
-                .flat_map(|i| i.addrs.iter())
-                .map(|x| x.addr)
-                .find(|x| !x.is_loopback())
-                .unwrap_or(Ipv4Addr::LOCALHOST);
+            let addr = host_addr(w, a.host).unwrap_or(Ipv4Addr::LOCALHOST);
             Workload {
                 name: format!("curl@{}", host.name),
                 vip: a.addr,
@@ -299,6 +309,18 @@ fn curl_loops(w: &World) -> Vec<Workload> {
             }
         })
         .collect()
+}
+
+/// A host's first address on a NIC (not `lo`, where a DR real server
+/// keeps the VIP).
+fn host_addr(w: &World, h: crate::host::HostId) -> Option<Ipv4Addr> {
+    w.hosts[h]
+        .ifaces
+        .iter()
+        .filter(|i| i.kind == crate::host::IfKind::Ether)
+        .flat_map(|i| i.addrs.iter())
+        .map(|a| a.addr)
+        .next()
 }
 
 fn target(cx: &Ctx<'_>, t: &Spanned<String>) -> Result<(Ipv4Addr, u16), ScenarioError> {
@@ -617,19 +639,13 @@ fn server(
                     format!("hosts in this scenario: {}", known.join(", ")),
                 )
             })?;
-            let addr = w.hosts[id]
-                .ifaces
-                .iter()
-                .flat_map(|i| i.addrs.iter())
-                .find(|a| !a.addr.is_loopback())
-                .map(|a| a.addr)
-                .ok_or_else(|| {
-                    cx.err(
-                        h.span(),
-                        format!("host `{}` has no address", h.get_ref()),
-                        "give it an interface with an address, or write address = \"10.0.0.11\"",
-                    )
-                })?;
+            let addr = host_addr(w, id).ok_or_else(|| {
+                cx.err(
+                    h.span(),
+                    format!("host `{}` has no address", h.get_ref()),
+                    "give it an interface with an address, or write address = \"10.0.0.11\"",
+                )
+            })?;
             (h.get_ref().clone(), addr)
         }
         (None, Some(a)) => {

@@ -1,6 +1,8 @@
 //! A streaming latency histogram: constant memory whatever the number of
-//! requests (HdrHistogram, 3 significant digits, 1 µs to 1 h) plus an exact
-//! sum for the mean.
+//! requests (HdrHistogram, 1 µs to 1 h, 3 significant digits by default:
+//! values within 0.1 %; 2 digits, within 1 %, for the many small
+//! per-server and per-interval histograms, which then stay in the CPU
+//! caches) plus an exact sum for the mean.
 
 use hdrhistogram::Histogram;
 
@@ -26,13 +28,20 @@ impl Default for LatencyHistogram {
 }
 
 impl LatencyHistogram {
-    /// An empty histogram.
+    /// An empty histogram with 3 significant digits.
     #[must_use]
     pub fn new() -> LatencyHistogram {
-        let h = Histogram::new_with_bounds(LOW_NS, HIGH_NS, 3).unwrap_or_else(|_| {
-            // The bounds above are constants that hdrhistogram accepts.
-            unreachable!("valid histogram bounds")
-        });
+        Self::with_digits(3)
+    }
+
+    /// An empty histogram with `digits` (1..=5) significant digits.
+    #[must_use]
+    pub fn with_digits(digits: u8) -> LatencyHistogram {
+        let h =
+            Histogram::new_with_bounds(LOW_NS, HIGH_NS, digits.clamp(1, 5)).unwrap_or_else(|_| {
+                // The bounds above are constants that hdrhistogram accepts.
+                unreachable!("valid histogram bounds")
+            });
         LatencyHistogram { h, sum: 0, max: 0 }
     }
 
@@ -84,6 +93,14 @@ impl LatencyHistogram {
             p999_ns: self.quantile(0.999),
             max_ns: self.max,
         }
+    }
+
+    /// Adds every value of `other`.
+    pub fn add(&mut self, other: &LatencyHistogram) {
+        // Same bounds on both sides: adding cannot fail.
+        let _ = self.h.add(&other.h);
+        self.sum += other.sum;
+        self.max = self.max.max(other.max);
     }
 
     /// Forgets every value (keeps the memory).

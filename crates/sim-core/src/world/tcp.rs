@@ -21,7 +21,7 @@ const INITIAL_RTO: SimDuration = SimDuration::from_secs(1);
 const WINDOW: u16 = 64240;
 
 impl World {
-    fn tcp_send(
+    pub(super) fn tcp_send(
         &mut self,
         h: HostId,
         key: SockKey,
@@ -330,10 +330,17 @@ impl World {
                 },
             );
         }
+        let data: Arc<[u8]> = Arc::from(resp.as_bytes());
+        if self.httpd_hold(h, key, Arc::clone(&data)).is_none() {
+            self.http_send(h, key, data);
+        }
+    }
+
+    /// Sends httpd's answer on `key` (if the connection still exists).
+    pub(super) fn http_send(&mut self, h: HostId, key: SockKey, data: Arc<[u8]>) {
         let Some(s) = self.hosts[h].tcp.socks.get(&key).cloned() else {
             return;
         };
-        let data: Arc<[u8]> = Arc::from(resp.as_bytes());
         let len = u32::try_from(data.len()).unwrap_or(0);
         self.set_sock(
             h,

@@ -1,0 +1,376 @@
+//! Simulator versus kernel: every difference, in words.
+//!
+//! Compared exactly: the real server (response body) of every request in
+//! order, setup commands that failed, `ipvsadm -Ln`, `ipvsadm -S -n`, the
+//! connection entries of `ipvsadm -lnc` (protocol, state, client address,
+//! virtual and real server; not the expire countdown nor the client's
+//! ephemeral port, which differ by nature), and the `Conns` column of
+//! `ipvsadm -Ln --stats`. The packet and byte counters are shown when they
+//! differ but not counted: the kernel's TCP adds options, delayed ACKs and
+//! busybox's HTTP headers, which the simulator does not model byte for byte.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::Experiment;
+use crate::results::KExp;
+use crate::simside::SimRun;
+
+/// The outcome of one comparison.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Lines to print.
+    pub text: String,
+    /// Differences found.
+    pub differences: usize,
+    /// The kernel could not run it (missing module): nothing compared.
+    pub unsupported: bool,
+}
+
+/// What a request's outcome reads as.
+fn sim_answer(status: Option<u16>, printed: &str) -> String {
+    match status {
+        Some(200) => printed.trim_end().to_string(),
+        Some(_) => "(HTTP error)".into(),
+        None => "(failed)".into(),
+    }
+}
+
+fn kernel_answer(rc: i32, body: &str) -> String {
+    match rc {
+        0 => body.trim_end().to_string(),
+        8 => "(HTTP error)".into(),
+        _ => "(failed)".into(),
+    }
+}
+
+/// Compares one experiment.
+#[must_use]
+pub fn compare(x: &Experiment, sim: &SimRun, k: Option<&KExp>, verbose: bool) -> Report {
+    let mut r = Report::default();
+    let t = &mut r.text;
+    let Some(k) = k else {
+        let _ = writeln!(t, "  the kernel run produced nothing for this scenario");
+        r.differences = 1;
+        return r;
+    };
+    if !k.unsupported.is_empty() {
+        for u in &k.unsupported {
+            if u.starts_with("ip_vs_") {
+                let _ = writeln!(
+                    t,
+                    "  not compared: this kernel lacks {u}{}",
+                    if u == "ip_vs_twos" {
+                        " (Debian 12's 6.1 kernel has no ip_vs_twos; it arrived in Linux 6.11)"
+                    } else {
+                        ""
+                    }
+                );
+            } else {
+                let _ = writeln!(t, "  not compared: {u}");
+            }
+        }
+        r.unsupported = true;
+        return r;
+    }
+    let mut diff = 0;
+    // Setup.
+    for (l, why) in &k.skipped {
+        if verbose {
+            let _ = writeln!(t, "  note: line {l}: not run on the kernel: {why}");
+        }
+    }
+    let sim_failed: BTreeMap<usize, &str> =
+        sim.failed.iter().map(|(l, m)| (*l, m.as_str())).collect();
+    for (l, st) in &k.failed {
+        let said: Vec<&str> = k
+            .said
+            .iter()
+            .filter(|(x, _)| x == l)
+            .map(|(_, s)| s.as_str())
+            .collect();
+        if sim_failed.contains_key(l) {
+            let _ = writeln!(
+                t,
+                "  same: line {l} fails on both ({st}: {})",
+                said.join(" ")
+            );
+        } else {
+            diff += 1;
+            let _ = writeln!(
+                t,
+                "  DIFF setup line {l}: fails on the kernel ({st}: {}) but not in the simulator",
+                said.join(" ")
+            );
+        }
+    }
+    for (l, m) in &sim.failed {
+        if !k.failed.iter().any(|(x, _)| x == l) && !k.skipped.iter().any(|(x, _)| x == l) {
+            diff += 1;
+            let _ = writeln!(
+                t,
+                "  DIFF setup line {l}: fails in the simulator ({m}) but not on the kernel"
+            );
+        }
+    }
+    // Requests.
+    let n = sim.requests.len();
+    let overlap = sim
+        .requests
+        .windows(2)
+        .filter(|w| w[1].start < w[0].end)
+        .count();
+    if overlap > 0 {
+        let _ = writeln!(
+            t,
+            "  note: {overlap} requests overlap in the simulator; the kernel runs them one at a time, in the simulator's start order"
+        );
+    }
+    let mut rd = 0;
+    for (i, s) in sim.requests.iter().enumerate() {
+        let client = &x.topo.hosts[s.client].name;
+        let a = sim_answer(s.status, &s.printed);
+        let b = k
+            .reqs
+            .get(&i)
+            .map_or_else(|| "(not run)".to_string(), |q| kernel_answer(q.rc, &q.body));
+        if a != b {
+            rd += 1;
+            let _ = writeln!(
+                t,
+                "  DIFF request {} (from {client} at {:.3}s): simulator `{a}`, kernel `{b}`",
+                i + 1,
+                s.start.as_secs_f64()
+            );
+        }
+    }
+    if k.reqs.len() > n {
+        rd += k.reqs.len() - n;
+        let _ = writeln!(
+            t,
+            "  DIFF the kernel ran {} requests, the simulator {n}",
+            k.reqs.len()
+        );
+    }
+    if rd == 0 {
+        let seq: Vec<String> = sim
+            .requests
+            .iter()
+            .map(|s| sim_answer(s.status, &s.printed))
+            .collect();
+        let _ = writeln!(t, "  same: {n} requests, same answers: {}", short(&seq));
+    }
+    diff += rd;
+    // ipvsadm views.
+    for d in &x.directors {
+        for (tag, args) in crate::simside::VIEWS {
+            let key = ((*d).clone(), (*tag).to_string());
+            let a = sim.outs.get(&key).map_or("", String::as_str);
+            let b = k.outs.get(&key).map_or("", String::as_str);
+            let (nd, lines) = match *tag {
+                "lnc" => diff_lines(&lnc_norm(a), &lnc_norm(b)),
+                "stats" => stats_diff(a, b),
+                _ => diff_lines(&plain(a), &plain(b)),
+            };
+            if nd == 0 {
+                let _ = writeln!(t, "  same: {d}: ipvsadm {args}");
+            } else {
+                let _ = writeln!(t, "  DIFF {d}: ipvsadm {args} (- simulator, + kernel):");
+            }
+            for l in lines {
+                let _ = writeln!(t, "      {l}");
+            }
+            diff += nd;
+        }
+    }
+    r.differences = diff;
+    r
+}
+
+fn short(v: &[String]) -> String {
+    let s = v.join(" ");
+    if s.chars().count() > 100 {
+        format!("{}…", s.chars().take(100).collect::<String>())
+    } else {
+        s
+    }
+}
+
+fn plain(s: &str) -> Vec<String> {
+    let mut v: Vec<String> = s.lines().map(|l| l.trim_end().to_string()).collect();
+    while v.last().is_some_and(String::is_empty) {
+        v.pop();
+    }
+    v
+}
+
+/// `ipvsadm -lnc` entries without the expire column and client port,
+/// sorted (the kernel lists its hash table in no useful order). An entry
+/// is unique by protocol, client address and port, virtual and real
+/// server. ipvsadm reads /proc/net/ip_vs_conn in 1 KiB chunks, and the
+/// kernel (6.1) repeats the entry at a chunk boundary now and then (seen
+/// in this suite), so exact repeats are dropped.
+fn lnc_norm(s: &str) -> Vec<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut v: Vec<String> = s
+        .lines()
+        .filter_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            if w.len() < 6 || !matches!(w[0], "TCP" | "UDP" | "SCTP" | "IP") {
+                return None;
+            }
+            if !seen.insert((w[0], w[3], w[4], w[5])) {
+                return None;
+            }
+            let src = match w[3].rsplit_once(':') {
+                Some((ip, "0")) => format!("{ip}:0"),
+                Some((ip, _)) => format!("{ip}:*"),
+                None => w[3].to_string(),
+            };
+            Some(format!("{} {} {} {} {}", w[0], w[2], src, w[4], w[5]))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Rows of `--stats`: (key, [conns, inpkts, outpkts, inbytes, outbytes]).
+fn stats_rows(s: &str) -> Vec<(String, Vec<String>)> {
+    s.lines()
+        .filter_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            let (key, nums) = match w.as_slice() {
+                ["->", addr, rest @ ..] if rest.len() == 5 => (format!("  -> {addr}"), rest),
+                [proto, addr, rest @ ..]
+                    if rest.len() == 5 && proto.chars().all(|c| c.is_ascii_uppercase()) =>
+                {
+                    (format!("{proto} {addr}"), rest)
+                }
+                _ => return None,
+            };
+            nums.iter()
+                .all(|n| n.chars().all(|c| c.is_ascii_alphanumeric()))
+                .then(|| (key, nums.iter().map(|n| (*n).to_string()).collect()))
+        })
+        .collect()
+}
+
+fn stats_diff(a: &str, b: &str) -> (usize, Vec<String>) {
+    let (ra, rb) = (stats_rows(a), stats_rows(b));
+    let ka: Vec<String> = ra
+        .iter()
+        .map(|(k, v)| format!("{k} Conns {}", v[0]))
+        .collect();
+    let kb: Vec<String> = rb
+        .iter()
+        .map(|(k, v)| format!("{k} Conns {}", v[0]))
+        .collect();
+    let (mut n, mut lines) = diff_lines(&ka, &kb);
+    if ra.is_empty() && rb.is_empty() {
+        let (m, l) = diff_lines(&plain(a), &plain(b));
+        n += m;
+        lines.extend(l);
+    }
+    let names = ["InPkts", "OutPkts", "InBytes", "OutBytes"];
+    for (k, va) in &ra {
+        if let Some((_, vb)) = rb.iter().find(|(x, _)| x == k) {
+            let d: Vec<String> = (1..5)
+                .filter(|i| va[*i] != vb[*i])
+                .map(|i| format!("{} {}/{}", names[i - 1], va[i], vb[i]))
+                .collect();
+            if !d.is_empty() {
+                lines.push(format!(
+                    "(not counted) {} simulator/kernel: {}",
+                    k.trim(),
+                    d.join(", ")
+                ));
+            }
+        }
+    }
+    (n, lines)
+}
+
+/// A line diff (longest common subsequence); returns the number of
+/// differing lines and the diff, `-` for `a` only, `+` for `b` only.
+fn diff_lines(a: &[String], b: &[String]) -> (usize, Vec<String>) {
+    let (n, m) = (a.len(), b.len());
+    let mut l = vec![vec![0usize; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            l[i][j] = if a[i] == b[j] {
+                l[i + 1][j + 1] + 1
+            } else {
+                l[i + 1][j].max(l[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::new();
+    let mut count = 0;
+    while i < n || j < m {
+        if i < n && j < m && a[i] == b[j] {
+            i += 1;
+            j += 1;
+        } else if j < m && (i == n || l[i][j + 1] >= l[i + 1][j]) {
+            out.push(format!("+ {}", b[j]));
+            count += 1;
+            j += 1;
+        } else {
+            out.push(format!("- {}", a[i]));
+            count += 1;
+            i += 1;
+        }
+    }
+    (count, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &[&str]) -> Vec<String> {
+        s.iter().map(|x| (*x).to_string()).collect()
+    }
+
+    #[test]
+    fn line_diff() {
+        let (n, d) = diff_lines(&v(&["a", "b", "c"]), &v(&["a", "c", "d"]));
+        assert_eq!(n, 2);
+        assert_eq!(d, ["- b", "+ d"]);
+        assert_eq!(diff_lines(&v(&["x"]), &v(&["x"])).0, 0);
+    }
+
+    #[test]
+    fn lnc_ignores_expiry_and_ports_but_not_state() {
+        let k = "IPVS connection entries\npro expire state       source             virtual            destination\n\
+                 TCP 01:56  TIME_WAIT   172.16.0.2:58486   10.0.0.100:80      192.168.100.11:80\n\
+                 TCP 00:50  NONE        172.16.0.2:0       10.0.0.100:80      192.168.100.11:80\n";
+        let s = "IPVS connection entries\npro expire state       source             virtual            destination\n\
+                 TCP 00:50  NONE        172.16.0.2:0       10.0.0.100:80      192.168.100.11:80\n\
+                 TCP 02:00  TIME_WAIT   172.16.0.2:40000   10.0.0.100:80      192.168.100.11:80\n";
+        assert_eq!(lnc_norm(k), lnc_norm(s));
+        let s2 = s.replace("TIME_WAIT", "FIN_WAIT ");
+        assert_ne!(lnc_norm(k), lnc_norm(&s2));
+        // an exact repeat (same client port) is one entry; another port is not
+        let dup = format!(
+            "{k}TCP 01:55  TIME_WAIT   172.16.0.2:58486   10.0.0.100:80      192.168.100.11:80\n"
+        );
+        assert_eq!(lnc_norm(&dup), lnc_norm(k));
+        let other = format!(
+            "{k}TCP 01:55  TIME_WAIT   172.16.0.2:58487   10.0.0.100:80      192.168.100.11:80\n"
+        );
+        assert_eq!(lnc_norm(&other).len(), 3);
+    }
+
+    #[test]
+    fn stats_compare_conns_only() {
+        let a = "IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes\n  -> RemoteAddress:Port\n\
+                 TCP  10.0.0.100:80                      20      159      159    10108     9968\n  -> 192.168.100.11:80                  10       79       79     5028     4958\n";
+        let b = a.replace("159", "100");
+        let (n, lines) = stats_diff(a, &b);
+        assert_eq!(n, 0);
+        assert_eq!(lines.len(), 1);
+        let c = a.replace("  10       79", "  11       79");
+        assert_eq!(stats_diff(a, &c).0, 2);
+    }
+}

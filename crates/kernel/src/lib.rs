@@ -1,0 +1,490 @@
+//! `lvslab kernel`: run scenarios on the Linux kernel's own IPVS and
+//! compare with the simulator, request by request.
+//!
+//! ```text
+//!  scenario.toml ──► sim_core::scenario::load ──► simulator run ──► requests + ipvsadm views
+//!        │                                              │ (start times)
+//!        └─► model::read ─► translate (allow-list) ─► script::generate ─► sh on the host
+//!                                                                      └► or qemu VM (vm.rs)
+//!                                         results::parse ◄── @@LVL lines ◄┘
+//!                                                │
+//!                          compare::compare ◄────┘──► report, exit 1 on any difference
+//! ```
+//!
+//! Where it runs: on the host when its kernel has IPVS (`/proc/net/ip_vs`)
+//! and we are root; otherwise in a qemu VM booting Debian 12's cloud
+//! kernel (see [`vm`]). Many scenarios run in one boot. Each scenario's
+//! hosts become namespaces named `<prefix><n>-<host>` (`lvl-` in the VM,
+//! `lvl<pid>-` on the host), cabled through bridges inside a separate
+//! fabric namespace: the machine's own namespace is never changed.
+//!
+//! Simplifications (named, as the lab names its own): segments have no
+//! latency or bandwidth limit on the kernel (sequential requests do not
+//! depend on them); the HTTP client is busybox wget and the server busybox
+//! httpd, so packet and byte counters are shown but not compared;
+//! keepalived and timed `[[action]]`s are not run on the kernel yet.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+pub mod compare;
+pub mod model;
+pub mod results;
+pub mod script;
+pub mod simside;
+pub mod translate;
+pub mod vm;
+
+mod hostrun;
+
+/// Wall-clock time. Only sim-core is clock-free: this crate waits on
+/// real processes and qemu, and shows elapsed real time.
+pub(crate) fn now() -> Instant {
+    Instant::now()
+}
+
+/// One request of the replayed sequence.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// Client host index.
+    pub client: usize,
+    /// URL.
+    pub url: String,
+    /// wget's timeout in seconds.
+    pub timeout_s: u64,
+}
+
+/// One scenario prepared for the kernel.
+#[derive(Clone, Debug)]
+pub struct Experiment {
+    /// 1-based number in the batch.
+    pub id: usize,
+    /// The scenario file.
+    pub label: String,
+    /// Topology and setup lines.
+    pub topo: model::Topology,
+    /// `(host index, translated setup)`.
+    pub setup: Vec<(usize, Vec<translate::Translated>)>,
+    /// The request sequence.
+    pub requests: Vec<Request>,
+    /// Requests and timed actions in the simulator's order, each with the
+    /// pause before it in µs (from the end of the previous item to its
+    /// start, as the simulator ran them: `sleep N` in a loop).
+    pub timeline: Vec<(u64, Timed)>,
+    /// IPVS schedulers the setup uses (checked before running).
+    pub schedulers: BTreeSet<String>,
+    /// Why the kernel backend does not run this scenario at all (FULLNAT
+    /// is not in mainline Linux; keepalived is not run yet).
+    pub not_run: Option<String>,
+    /// Hosts whose ipvsadm views are compared.
+    pub directors: Vec<String>,
+}
+
+/// One item of the replayed timeline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Timed {
+    /// Request number k.
+    Request(usize),
+    /// A timed `[[action]]`: host index and its translated command.
+    Action(usize, Vec<translate::Translated>),
+}
+
+/// Where to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// The host if it has IPVS and we are root, else the VM.
+    Auto,
+    /// The host's kernel.
+    Host,
+    /// A qemu VM.
+    Vm,
+}
+
+/// What `lvslab kernel` was asked to do.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Scenario files or folders (searched for `*.toml`).
+    pub paths: Vec<PathBuf>,
+    /// Where to run.
+    pub backend: Backend,
+    /// Also print every setup command the kernel did not run, and why.
+    pub verbose: bool,
+    /// Print the generated script and stop.
+    pub print_script: bool,
+    /// Time limit for the whole kernel run (seconds).
+    pub timeout: Option<u64>,
+}
+
+/// Progress lines on stderr: boot, setup, traffic, collect.
+#[derive(Debug)]
+pub struct Progress {
+    t0: Instant,
+    labels: Vec<String>,
+}
+
+impl Progress {
+    fn new(labels: Vec<String>) -> Self {
+        Progress {
+            t0: crate::now(),
+            labels,
+        }
+    }
+    /// Prints one progress line.
+    pub fn say(&mut self, phase: &str, msg: &str) {
+        eprintln!(
+            "[{:6.1}s] {phase:<8} {msg}",
+            self.t0.elapsed().as_secs_f64()
+        );
+    }
+    /// Interprets a line printed by the guest or the script.
+    pub fn guest(&mut self, line: &str) {
+        let line = line.trim_end_matches('\r');
+        let line = line.find("@@").map_or(line, |i| &line[i..]);
+        let w: Vec<&str> = line.split_whitespace().collect();
+        match w.as_slice() {
+            ["@@", "init-start", up] => self.say("boot", &format!("guest /init ({up})")),
+            ["@@LVL", "kernel", v] => self.say("boot", &format!("kernel {v}")),
+            ["@@LVL", "phase", e, ph] => {
+                let n = self.labels.len();
+                let i = e.parse::<usize>().unwrap_or(0);
+                let label = self
+                    .labels
+                    .get(i.wrapping_sub(1))
+                    .cloned()
+                    .unwrap_or_default();
+                if *ph == "setup" {
+                    self.say(ph, &format!("{i}/{n} {label}"));
+                } else {
+                    self.say(ph, &format!("{i}/{n}"));
+                }
+            }
+            ["@@LVL", "notrun", e, m @ ..] => {
+                self.say("skip", &format!("{e}: not run: {}", m.join(" ")));
+            }
+            ["@@LVL", "done"] => self.say("done", "script finished"),
+            _ => {}
+        }
+    }
+}
+
+/// Every `*.toml` under the paths, sorted within each folder.
+fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut v: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| format!("lvslab: cannot read {}: {e}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .collect();
+            v.sort();
+            let files: Vec<PathBuf> = v
+                .iter()
+                .filter(|f| f.extension().is_some_and(|x| x == "toml"))
+                .cloned()
+                .collect();
+            out.extend(files);
+            let dirs: Vec<PathBuf> = v.into_iter().filter(|d| d.is_dir()).collect();
+            out.extend(expand(&dirs)?);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn prepare(id: usize, path: &Path) -> Result<(Experiment, simside::SimRun), String> {
+    let name = path.display().to_string();
+    let src =
+        std::fs::read_to_string(path).map_err(|e| format!("lvslab: cannot read {name}: {e}"))?;
+    let sc = sim_core::scenario::load(&name, &src, sim_core::trace::TraceLevel::Off, None)
+        .map_err(|e| e.to_string())?;
+    let topo = model::read(&src, &sc.world).map_err(|e| format!("{name}: {e}"))?;
+    for h in &topo.hosts {
+        let ok = h
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+        let ifok = h.ifaces.iter().all(|i| {
+            i.name.len() <= 15
+                && i.name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        });
+        if !ok || !ifok {
+            return Err(format!(
+                "{name}: host `{}`: the kernel backend needs host names of letters, digits, `_.-` and interface names of at most 15 characters",
+                h.name
+            ));
+        }
+    }
+    let directors: Vec<String> = topo.directors().iter().map(|s| (*s).to_string()).collect();
+    let dref: Vec<&str> = directors.iter().map(String::as_str).collect();
+    let sim = simside::run(&name, &src, &dref).map_err(|e| e.to_string())?;
+    let mut setup = Vec::new();
+    let mut schedulers = BTreeSet::new();
+    let mut not_run = None;
+    for (hi, h) in topo.hosts.iter().enumerate() {
+        let tr = translate::translate(&h.setup, &h.files);
+        for t in &tr {
+            for st in &t.steps {
+                if let translate::Step::Run {
+                    prog: translate::Prog::Ipvsadm,
+                    args,
+                    ..
+                } = st
+                {
+                    if args
+                        .iter()
+                        .any(|a| a == "--fullnat" || a == "-P" || a == "--add-laddr")
+                    {
+                        not_run = Some(
+                            "FULLNAT (--fullnat, local addresses -P) is Alibaba's LVS extension, not in mainline Linux".to_string(),
+                        );
+                    }
+                    for w in args.windows(2) {
+                        if matches!(w[0].as_str(), "-s" | "--scheduler") {
+                            schedulers.insert(w[1].clone());
+                        }
+                    }
+                }
+            }
+        }
+        if tr.iter().flat_map(|t| &t.steps).any(
+            |st| matches!(st, translate::Step::Skip(w) if w.starts_with("keepalived is not run")),
+        ) {
+            not_run.get_or_insert_with(|| {
+                "it runs keepalived, which the kernel backend does not run yet (VRRP and checkers are not compared)".to_string()
+            });
+        }
+        setup.push((hi, tr));
+    }
+    let requests = sim
+        .requests
+        .iter()
+        .map(|r| Request {
+            client: r.client,
+            url: r.url.clone(),
+            timeout_s: r.max_time.as_secs().clamp(1, 5),
+        })
+        .collect();
+    // (start, end, action first at equal times, item)
+    let mut items: Vec<(u64, u64, u8, Timed)> = sim
+        .requests
+        .iter()
+        .enumerate()
+        .map(|(k, r)| (r.start.as_nanos(), r.end.as_nanos(), 1, Timed::Request(k)))
+        .collect();
+    for (i, at, host) in &sim.actions {
+        let Some((line, text)) = topo.actions.get(*i) else {
+            continue;
+        };
+        let l = model::SetupLine {
+            line: *line,
+            text: text.clone(),
+            heredoc: None,
+        };
+        let tr = translate::translate(&[l], &topo.hosts[*host].files);
+        items.push((at.as_nanos(), at.as_nanos(), 0, Timed::Action(*host, tr)));
+    }
+    items.sort_by_key(|a| (a.0, a.2));
+    let mut prev_end = items.first().map_or(0, |i| i.0);
+    let mut timeline = Vec::new();
+    for (start, end, _, what) in items {
+        timeline.push((start.saturating_sub(prev_end) / 1000, what));
+        prev_end = prev_end.max(end);
+    }
+    Ok((
+        Experiment {
+            id,
+            label: name,
+            topo,
+            setup,
+            requests,
+            timeline,
+            schedulers,
+            not_run,
+            directors,
+        },
+        sim,
+    ))
+}
+
+/// True when this process may use the host kernel's IPVS.
+#[must_use]
+pub fn host_has_ipvs() -> bool {
+    let root = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|u| u == "0"))
+        })
+        .unwrap_or(false);
+    root && Path::new("/proc/net/ip_vs").exists()
+}
+
+/// Runs `lvslab kernel`. Returns the exit status (0 same, 1 differences
+/// or the kernel run failed); `Err` is bad input (exit 2).
+///
+/// # Errors
+/// A message for the user (unreadable or invalid scenario).
+pub fn main(opts: &Options) -> Result<u8, String> {
+    let files = expand(&opts.paths)?;
+    if files.is_empty() {
+        return Err("lvslab kernel: no scenario files given".into());
+    }
+    let mut exps = Vec::new();
+    let mut sims = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        let (x, s) = prepare(i + 1, f)?;
+        exps.push(x);
+        sims.push(s);
+    }
+    // Experiments run two at a time (the VM gets as many vCPUs).
+    let jobs = std::env::var("LVSLAB_KERNEL_JOBS")
+        .ok()
+        .and_then(|j| j.parse::<usize>().ok())
+        .unwrap_or(2)
+        .clamp(1, 8);
+    let script = script::generate(&exps, 8, jobs);
+    if opts.print_script {
+        print!("{script}");
+        return Ok(0);
+    }
+    let mut progress = Progress::new(exps.iter().map(|x| x.label.clone()).collect());
+    let use_host = match opts.backend {
+        Backend::Host => true,
+        Backend::Vm => false,
+        Backend::Auto => host_has_ipvs(),
+    };
+    let limit = Duration::from_secs(
+        opts.timeout
+            .unwrap_or(120 + 30 * u64::try_from(exps.len()).unwrap_or(0)),
+    );
+    let work = std::env::temp_dir().join(format!("lvslab-kernel-{}", std::process::id()));
+    std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
+    let t0 = crate::now();
+    let (where_, out) = if use_host {
+        (
+            "host kernel",
+            hostrun::run(&script, &work, limit, &mut progress),
+        )
+    } else {
+        let out = vm::base(&mut progress)
+            .and_then(|b| vm::run(&b, &script, &work, limit, jobs, &mut progress));
+        ("qemu VM", out)
+    };
+    let text = match out {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("lvslab kernel: {e}");
+            eprintln!(
+                "lvslab kernel: the script and logs are kept in {}",
+                work.display()
+            );
+            return Ok(1);
+        }
+    };
+    let _ = std::fs::write(work.join("results.log"), &text);
+    let run = results::parse(&text);
+    let mut total = 0;
+    let mut unsupported = 0;
+    for (x, s) in exps.iter().zip(&sims) {
+        let r = compare::compare(x, s, run.exps.get(&x.id), opts.verbose);
+        let verdict = if r.unsupported {
+            unsupported += 1;
+            "not run".to_string()
+        } else {
+            format!("{} differences", r.differences)
+        };
+        println!("== {}: {verdict}", x.label);
+        print!("{}", r.text);
+        total += r.differences;
+    }
+    if run.leftover != Some(0) {
+        total += 1;
+        println!(
+            "DIFF namespaces left behind after the run: {}",
+            run.leftover.map_or("unknown".into(), |n| n.to_string())
+        );
+    }
+    println!(
+        "lvslab kernel: {} scenarios on {} {} ({:.1} s): {total} differences{}",
+        exps.len(),
+        where_,
+        run.kernel,
+        t0.elapsed().as_secs_f64(),
+        if unsupported > 0 {
+            format!(", {unsupported} not run (see above)")
+        } else {
+            String::new()
+        }
+    );
+    if total == 0 {
+        let _ = std::fs::remove_dir_all(&work);
+        Ok(0)
+    } else {
+        eprintln!(
+            "lvslab kernel: the script and logs are kept in {}",
+            work.display()
+        );
+        Ok(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenarios() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios")
+    }
+
+    /// The generated script for real shipped scenarios is valid `sh`, keeps
+    /// every network change inside its prefixed namespaces and replays the
+    /// simulator's requests.
+    #[test]
+    fn script_for_shipped_scenarios() {
+        let files = [
+            scenarios().join("labs/tutorial-dr.toml"),
+            scenarios().join("conformance/persist-netmask-dr.toml"),
+        ];
+        let mut exps = Vec::new();
+        for (i, f) in files.iter().enumerate() {
+            let (x, sim) = prepare(i + 1, f).unwrap();
+            assert_eq!(x.requests.len(), sim.requests.len());
+            assert!(!x.requests.is_empty());
+            exps.push(x);
+        }
+        // tutorial: 6 requests 1 s apart; conformance: 3 clients x 3
+        assert_eq!(exps[0].requests.len(), 6);
+        assert!(exps[0].timeline[1].0 > 900_000);
+        assert_eq!(exps[1].requests.len(), 9);
+        assert_eq!(exps[0].directors, ["lvs"]);
+        assert!(exps[1].schedulers.contains("rr"));
+        let s = script::generate(&exps, 8, 2);
+        let dir = std::env::temp_dir().join(format!("lvslab-kernel-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("s.sh");
+        std::fs::write(&f, &s).unwrap();
+        let st = std::process::Command::new("sh")
+            .arg("-n")
+            .arg(&f)
+            .status()
+            .unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(st.success(), "generated script is not valid sh");
+        // Every `ip` call names a namespace (-n, netns, or a netns batch).
+        for l in s.lines().filter(|l| l.contains("\"$LVL_IP\"")) {
+            assert!(
+                l.contains(" -n ") || l.contains("netns") || l.contains("LVL_IP\" -force -batch"),
+                "ip outside a namespace: {l}"
+            );
+        }
+        // the tutorial's `yum` is skipped, its ipvsadm lines run
+        assert!(s.contains("@@LVL skip 32 nothing to install"));
+        assert!(s.contains("x 49 \"$LVL_IPVSADM\" -A -t 192.168.59.135:80 -s rr"));
+        assert!(s.ends_with("echo \"@@LVL done\"\n"));
+    }
+}

@@ -1,0 +1,120 @@
+//! The simulator's side of a comparison: the request sequence (which the
+//! kernel run replays) and the directors' ipvsadm outputs right after the
+//! last request.
+
+use std::collections::BTreeMap;
+
+use sim_core::scenario::{self, ScenarioError};
+use sim_core::shell;
+use sim_core::time::{SimDuration, SimTime};
+use sim_core::trace::TraceLevel;
+use sim_core::world::CurlOutcome;
+
+/// One request as the simulator ran it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimReq {
+    /// When it started.
+    pub start: SimTime,
+    /// When it ended.
+    pub end: SimTime,
+    /// Client host index (in the scenario's host order).
+    pub client: usize,
+    /// URL.
+    pub url: String,
+    /// curl's `--max-time`.
+    pub max_time: SimDuration,
+    /// HTTP status, or `None` if curl failed.
+    pub status: Option<u16>,
+    /// What curl printed.
+    pub printed: String,
+}
+
+/// What the simulator produced for a scenario.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SimRun {
+    /// Requests in start order.
+    pub requests: Vec<SimReq>,
+    /// `(host, tag)` → output of the ipvsadm view (tags as in the script).
+    pub outs: BTreeMap<(String, String), String>,
+    /// `(scenario line, message)` of setup commands that failed.
+    pub failed: Vec<(usize, String)>,
+    /// Timed actions within the run: (index in the file, time, host index).
+    pub actions: Vec<(usize, SimTime, usize)>,
+}
+
+/// The views compared, as `(tag, ipvsadm arguments)`.
+pub const VIEWS: &[(&str, &str)] = &[
+    ("Ln", "-Ln"),
+    ("Sn", "-S -n"),
+    ("lnc", "-lnc"),
+    ("stats", "-Ln --stats"),
+];
+
+/// Runs the scenario in the simulator.
+///
+/// # Errors
+/// The scenario's load error.
+pub fn run(file: &str, src: &str, directors: &[&str]) -> Result<SimRun, ScenarioError> {
+    let mut sc = scenario::load(file, src, TraceLevel::Off, None)?;
+    let failed = sc
+        .warnings
+        .iter()
+        .map(|w| (w.line, w.message.clone()))
+        .collect();
+    let end = SimTime::ZERO + sc.duration;
+    let actions: Vec<(usize, SimTime, usize)> = sc
+        .world
+        .actions
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.at <= end)
+        .map(|(i, a)| (i, a.at, a.host))
+        .collect();
+    sc.world.step_until(end);
+    let mut requests = Vec::new();
+    for app in &sc.world.apps {
+        for r in &app.results {
+            requests.push(SimReq {
+                start: r.start,
+                end: r.end,
+                client: app.host,
+                url: app.url.clone(),
+                max_time: app.max_time,
+                status: match r.outcome {
+                    CurlOutcome::Ok(s) => Some(s),
+                    CurlOutcome::Failed { .. } => None,
+                },
+                printed: r.printed(),
+            });
+        }
+    }
+    requests.sort_by_key(|r| (r.start, r.client));
+    // The kernel run reads its tables right after the last request.
+    let last = requests
+        .iter()
+        .map(|r| r.end)
+        .max()
+        .unwrap_or(SimTime::ZERO);
+    let collect = last + SimDuration::from_millis(1);
+    let mut sc = scenario::load(file, src, TraceLevel::Off, None)?;
+    sc.world.step_until(collect);
+    let mut outs = BTreeMap::new();
+    for d in directors {
+        let Some(h) = sc.world.host_id(d) else {
+            continue;
+        };
+        for (tag, args) in VIEWS {
+            let text = match shell::run_line(&mut sc.world, h, &format!("ipvsadm {args}")) {
+                Ok(o) => format!("{}{}", o.stdout, o.stderr),
+                Err(e) => format!("{e}\n"),
+            };
+            outs.insert(((*d).to_string(), (*tag).to_string()), text);
+        }
+    }
+    Ok(SimRun {
+        requests,
+        outs,
+        failed,
+        actions,
+    })
+}

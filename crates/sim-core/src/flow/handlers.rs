@@ -1,0 +1,275 @@
+//! What happens at each event of a flow run: an arrival, a completion, a
+//! client giving up, a real server crashing.
+
+use super::{Admit, CONNECT_TIMEOUT_NS, Ev, HDR, Outcome, Req, Sim, SimTime, TcpFlags, Way, segs};
+use crate::workload::Arrivals;
+
+impl Sim<'_> {
+    /// A client sends a request.
+    pub(super) fn arrive(&mut self, w: u32, user: u32) {
+        let now = self.now;
+        let wi = w as usize;
+        let Some(src) = self.srcs.get_mut(wi) else {
+            return;
+        };
+        if src.done {
+            return;
+        }
+        if now >= self.until || src.w.requests.is_some_and(|n| src.sent >= n) {
+            src.done = true;
+            self.live_srcs -= 1;
+            return;
+        }
+        src.sent += 1;
+        let client = if user == u32::MAX {
+            src.pool.pick(&mut src.rng)
+        } else {
+            user % u32::try_from(src.pool.len()).unwrap_or(1)
+        };
+        let caddr = src.pool.addr(client);
+        let cport = src.pool.next_port(client);
+        let req_bytes = src.w.request_size.sample_u64(&mut src.rng);
+        let resp_bytes = src.w.response_size.sample_u64(&mut src.rng);
+        let max_time = src.w.max_time_ns;
+        // Open loop: the next arrival is independent of this one.
+        if user == u32::MAX {
+            match &src.w.arrivals {
+                Arrivals::Poisson { schedule, .. } => {
+                    match schedule.next_arrival(now, &mut src.rng) {
+                        Some(t) => self.open[wi] = Some(t),
+                        None => {
+                            src.done = true;
+                            self.live_srcs -= 1;
+                        }
+                    }
+                }
+                Arrivals::Closed { .. } => {}
+            }
+        }
+        self.rec.arrival();
+        let mut r = Req {
+            t0: now,
+            tuple_c: u32::from(caddr),
+            cport,
+            user,
+            w,
+            resp_bytes: u32::try_from(resp_bytes).unwrap_or(u32::MAX),
+            ..Req::default()
+        };
+        // Client → server packets through the director: SYN, ACK, request
+        // segments, FIN, ACK, and an ACK per two response segments.
+        let in_pkts = 4 + segs(req_bytes) + segs(resp_bytes).div_ceil(2);
+        let in_bytes = in_pkts * (HDR + if self.tun { 20 } else { 0 }) + req_bytes;
+        let Some(d_in) = self.dir.offer(now, in_pkts, in_bytes) else {
+            self.rec.director_drop();
+            self.end_without_conn(w, user, max_time.unwrap_or(CONNECT_TIMEOUT_NS), None);
+            return;
+        };
+        self.rec.director_in(in_pkts, in_bytes);
+        r.d_in = d_in;
+        let t = self.tuple(&r);
+        let Some(mut conn) = self.path.syn(now, &t, &mut self.sched_rng) else {
+            // ICMP port unreachable: curl says "Connection refused".
+            self.rec.outcome(None, Outcome::Refused);
+            self.next_user(w, user, 0);
+            return;
+        };
+        let server = self
+            .dest_server
+            .get(conn.dest as usize)
+            .copied()
+            .unwrap_or(0);
+        r.server = server;
+        if let Some(c) = &mut self.choices {
+            c.push(server);
+        }
+        self.rec.assigned(server, req_bytes);
+        if self.nat {
+            self.path
+                .segment(now, &t, &mut conn, Way::Out, TcpFlags::SYN_ACK);
+        }
+        r.conn = conn;
+        let slot = self.alloc(r);
+        match self.servers[server as usize].arrive(now, slot) {
+            Admit::Down => {
+                // Nobody answers the SYN: the entry stays in SYN_RECV.
+                self.release(slot);
+                self.path.last_segment(now, &conn);
+                self.rec.outcome(Some(server), Outcome::TimedOut);
+                self.next_user(w, user, max_time.unwrap_or(CONNECT_TIMEOUT_NS));
+            }
+            Admit::Full => {
+                // Handshake done, then the server resets (tcp_abort_on_overflow).
+                self.release(slot);
+                self.path
+                    .segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
+                if self.nat {
+                    self.path
+                        .segment(now, &t, &mut conn, Way::Out, TcpFlags::RST);
+                }
+                self.path.last_segment(now, &conn);
+                self.rec.outcome(Some(server), Outcome::Reset);
+                self.next_user(w, user, 0);
+            }
+            Admit::Start(service) => {
+                self.path
+                    .segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
+                self.slots[slot as usize].conn = conn;
+                let epoch = self.slots[slot as usize].epoch;
+                self.q
+                    .push(SimTime(now + service), Ev::Done { slot, epoch });
+                self.arm_give_up(slot, max_time);
+            }
+            Admit::Queued => {
+                self.path
+                    .segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
+                self.slots[slot as usize].conn = conn;
+                self.arm_give_up(slot, max_time);
+            }
+        }
+    }
+
+    fn arm_give_up(&mut self, slot: u32, max_time: Option<u64>) {
+        if let Some(m) = max_time {
+            let epoch = self.slots[slot as usize].epoch;
+            self.q
+                .push(SimTime(self.now + m), Ev::GiveUp { slot, epoch });
+        }
+    }
+
+    /// A request with no entry (dropped by the director) ends after `wait`.
+    fn end_without_conn(&mut self, w: u32, user: u32, wait: u64, server: Option<u16>) {
+        self.rec.outcome(server, Outcome::TimedOut);
+        self.next_user(w, user, wait);
+    }
+
+    /// A closed-loop user whose request ended `after` ns from now thinks,
+    /// then sends the next one.
+    fn next_user(&mut self, w: u32, user: u32, after: u64) {
+        if user == u32::MAX {
+            return;
+        }
+        let Some(src) = self.srcs.get_mut(w as usize) else {
+            return;
+        };
+        if let Arrivals::Closed { think, .. } = &src.w.arrivals {
+            let t = think.sample_u64(&mut src.rng);
+            self.q
+                .push(SimTime(self.now + after + t), Ev::Arrive { w, user });
+        }
+    }
+
+    /// A real server finished request `slot`.
+    pub(super) fn done(&mut self, slot: u32, epoch: u32) {
+        let now = self.now;
+        let r = self.slots[slot as usize];
+        if r.released || r.epoch != epoch {
+            return; // lost in a crash; the completion event is stale
+        }
+        let server = r.server as usize;
+        if let Some((next, service)) = self.servers[server].finish(now, slot) {
+            let epoch = self.slots[next as usize].epoch;
+            self.q
+                .push(SimTime(now + service), Ev::Done { slot: next, epoch });
+        }
+        self.rec.completed(r.server);
+        if r.ended {
+            // The client gave up earlier; the work was done for nothing.
+            self.release(slot);
+            return;
+        }
+        let resp = u64::from(r.resp_bytes);
+        let mut d_out = 0;
+        let mut lost = false;
+        if self.nat {
+            let pkts = 3 + segs(resp);
+            let bytes = pkts * HDR + resp;
+            match self.dir.offer(now, pkts, bytes) {
+                Some(d) => {
+                    self.rec.director_out(pkts, bytes);
+                    d_out = d;
+                }
+                None => {
+                    self.rec.director_drop();
+                    lost = true;
+                }
+            }
+        }
+        let t = self.tuple(&r);
+        let mut conn = r.conn;
+        if self.nat {
+            self.path
+                .segment(now, &t, &mut conn, Way::Out, TcpFlags::ACK);
+        }
+        self.path
+            .segment(now, &t, &mut conn, Way::In, TcpFlags::FIN_ACK);
+        if self.nat {
+            self.path
+                .segment(now, &t, &mut conn, Way::Out, TcpFlags::FIN_ACK);
+        }
+        self.path
+            .segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
+        self.path.last_segment(now, &conn);
+        if lost {
+            self.rec.outcome(Some(r.server), Outcome::TimedOut);
+        } else {
+            let latency = now - r.t0 + r.d_in + d_out;
+            self.rec.ok(r.server, latency, resp);
+        }
+        self.release(slot);
+        self.next_user(r.w, r.user, d_out);
+    }
+
+    /// The client's `max_time` expired.
+    pub(super) fn give_up(&mut self, slot: u32, epoch: u32) {
+        let r = self.slots[slot as usize];
+        if r.epoch != epoch || r.ended {
+            return;
+        }
+        let t = self.tuple(&r);
+        let mut conn = r.conn;
+        self.path
+            .segment(self.now, &t, &mut conn, Way::In, TcpFlags::RST);
+        self.path.last_segment(self.now, &conn);
+        self.rec.outcome(Some(r.server), Outcome::TimedOut);
+        self.next_user(r.w, r.user, 0);
+        let s = &mut self.slots[slot as usize];
+        s.ended = true;
+        s.conn = conn;
+        if s.released {
+            self.release(slot);
+        }
+    }
+
+    /// A real server crashes: what it held is lost.
+    pub(super) fn crash(&mut self, server: u32) {
+        let now = self.now;
+        let Some(s) = self.servers.get_mut(server as usize) else {
+            return;
+        };
+        for slot in s.crash(now) {
+            let r = self.slots[slot as usize];
+            self.slots[slot as usize].released = true;
+            if r.ended {
+                self.release(slot);
+                continue;
+            }
+            let has_timer = self
+                .srcs
+                .get(r.w as usize)
+                .is_some_and(|s| s.w.max_time_ns.is_some());
+            if !has_timer {
+                // Without --max-time the client gives up now (simplified).
+                let t = self.tuple(&r);
+                let mut conn = r.conn;
+                self.path
+                    .segment(now, &t, &mut conn, Way::In, TcpFlags::RST);
+                self.path.last_segment(now, &conn);
+                self.rec.outcome(Some(r.server), Outcome::TimedOut);
+                self.slots[slot as usize].ended = true;
+                self.release(slot);
+                self.next_user(r.w, r.user, 0);
+            }
+        }
+    }
+}
