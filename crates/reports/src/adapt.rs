@@ -40,6 +40,12 @@ pub fn load(file: &str, text: &str, dir: &Path, seed: Option<u64>) -> Result<Sce
 /// A flow run that cannot start (no workload, no virtual service).
 pub fn run(sc: &mut Scenario, opts: &RunOpts) -> Result<RunData, String> {
     if sc.fidelity == Fidelity::Flow {
+        if opts.until.is_some() || opts.interval.is_some() {
+            return Err(format!(
+                "{}: --until and --interval apply at packet fidelity\n  hint: a flow scenario runs for its `duration` and samples every `sample` (in [scenario])",
+                sc.name
+            ));
+        }
         let out = sim_core::flow::run_scenario(sc).map_err(|e| format!("{}: {e}", sc.name))?;
         let mut d = flow::from_metrics(&out.metrics, &sc.description);
         let w = &sc.world;
