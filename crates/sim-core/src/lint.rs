@@ -9,7 +9,10 @@
 //! - NAT director without `ip_forward`; NAT real server whose default
 //!   gateway is not the director; a client inside the real servers' subnet;
 //! - DR/TUN port mapping attempts (ipvsadm silently uses the virtual port);
-//! - weight 0 (quiesced) and thresholds, as notes.
+//! - weight 0 (quiesced) and thresholds, as notes;
+//! - what keepalived itself would warn about in each host's
+//!   `/etc/keepalived/keepalived.conf` (e.g. `nopreempt` with `state MASTER`
+//!   is cleared; a `virtual_server` without `protocol` is UDP).
 
 use std::fmt;
 use std::net::Ipv4Addr;
@@ -144,7 +147,26 @@ pub fn lint(sc: &Scenario) -> Vec<Finding> {
         }
     }
     lint_port_mapping(w, &mut out);
+    lint_keepalived(w, &mut out);
     out
+}
+
+/// keepalived's own warnings and errors for each host's keepalived.conf.
+fn lint_keepalived(w: &World, out: &mut Vec<Finding>) {
+    const CONF: &str = "/etc/keepalived/keepalived.conf";
+    for h in &w.hosts {
+        let Some(parsed) = crate::world::keepalived::read_conf(w, h.id, CONF) else {
+            continue;
+        };
+        for d in &parsed.diagnostics {
+            out.push(Finding {
+                severity: Severity::Warning,
+                host: h.name.clone(),
+                message: format!("keepalived.conf:{}:{}: {}", d.line, d.column, d.message),
+                fix: d.hint.clone().unwrap_or_default(),
+            });
+        }
+    }
 }
 
 fn lint_direct(d: &Host, rs: &Host, vip: Ipv4Addr, fwd: FwdMethod, out: &mut Vec<Finding>) {

@@ -37,7 +37,8 @@ fn collect(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), Fail> {
                 continue;
             }
             collect(&e, out)?;
-        } else if e.extension().is_some_and(|x| x == "toml") {
+        } else if e.extension().is_some_and(|x| x == "toml") && !reports::sweep::is_sweep_file(&e) {
+            // (sweep files for `lvslab sweep` live beside the scenarios)
             out.push(e);
         }
     }

@@ -143,6 +143,25 @@ enum Cmd {
         /// The scenario file (TOML).
         scenario: PathBuf,
     },
+    /// Plot a run: PNG + SVG charts and a self-contained index.html in DIR.
+    Report {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// Output folder (created if missing).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Override the scenario's root seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Simulate until this time (default: the scenario's duration), e.g. 30s.
+        #[arg(long)]
+        until: Option<String>,
+        /// Sample interval (packet fidelity; default: about 120 samples), e.g. 500ms.
+        #[arg(long)]
+        interval: Option<String>,
+    },
+    /// Capacity what-if: run a grid of scenario variants in parallel and plot the results.
+    Sweep(reports::sweep::SweepArgs),
     /// Measure the engine: event-queue throughput and a packet-level LVS run.
     Bench {
         /// A shorter run (for CI smoke tests).
@@ -383,6 +402,24 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             );
             Ok(u8::from(warnings > 0))
         }
+        Cmd::Report {
+            scenario,
+            output,
+            seed,
+            until,
+            interval,
+        } => {
+            let opts = reports::adapt::RunOpts {
+                seed,
+                until: until.map(|u| duration(&u, "--until")).transpose()?,
+                interval: interval.map(|u| duration(&u, "--interval")).transpose()?,
+            };
+            let msg =
+                reports::report::run_cli(&scenario, &output, &opts).map_err(|(c, m)| Fail(c, m))?;
+            eprintln!("{msg}");
+            Ok(0)
+        }
+        Cmd::Sweep(args) => reports::sweep::run_cli(&args).map_err(|(c, m)| Fail(c, m)),
         Cmd::Bench { quick, lb_mm } => {
             if let Some(n) = lb_mm {
                 bench_flow::child(n).map_err(|e| Fail(2, format!("lvslab: {e}")))?;

@@ -90,6 +90,10 @@ fn lint_names_each_lessons_mistake() {
             "default gateway is 192.168.10.254, not the director",
         ),
         ("dr-port-mapping", "DR and TUN cannot map ports"),
+        (
+            "../labs/tutorial-keepalived-dr",
+            "nopreempt will not work with initial state MASTER - clearing",
+        ),
     ] {
         let (code, out, _) = lvslab(&["lint", &format!("scenarios/lessons/{lesson}.toml")]);
         assert_eq!(code, 1, "{lesson}: {out}");
@@ -122,6 +126,7 @@ fn pcaps_decode_cleanly_in_tshark() {
         "scenarios/labs/nat.toml",
         "scenarios/labs/tun.toml",
         "scenarios/lessons/threshold-overload.toml",
+        "scenarios/labs/tutorial-keepalived-dr.toml",
     ] {
         let f = d.join("out.pcap");
         let (code, _, err) = lvslab(&["pcap", lab, "-o", f.to_str().unwrap()]);

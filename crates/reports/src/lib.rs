@@ -1,0 +1,46 @@
+//! lvslab reports: a run turned into pictures, a grid of runs into answers.
+//!
+//! ```text
+//!  scenario ──adapt──► RunData ──charts (plotters)──► *.png + *.svg ──html──► index.html
+//!  sweep file ──sweep::spec──► points ──rayon──► adapt per point ──► results.csv + sweep charts
+//! ```
+//!
+//! - [`adapt`] runs a scenario at its fidelity and produces [`model::RunData`]:
+//!   packet fidelity samples the [`sim_core::world::World`] every interval,
+//!   flow fidelity converts sim-core's [`sim_core::metrics::RunMetrics`].
+//! - [`charts`] draws with plotters (SVG and PNG from one code path).
+//! - [`report`] writes one run's charts and its `index.html`.
+//! - [`sweep`] runs a grid of points in parallel, resumably, and plots them.
+//!
+//! Unlike sim-core, this crate does I/O (it writes files) and uses threads
+//! (rayon); each simulated run stays single-threaded and deterministic.
+
+use std::path::Path;
+
+pub mod adapt;
+pub mod charts;
+pub mod html;
+pub mod model;
+pub mod report;
+pub mod sweep;
+
+/// Writes `bytes` to `path` atomically (a temporary file in the same
+/// folder, then rename), so a reader never sees a half-written file.
+///
+/// # Errors
+/// The file could not be written.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("cannot rename to {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests;
