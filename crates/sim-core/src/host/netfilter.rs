@@ -243,6 +243,179 @@ pub struct Chain {
     pub policy: Option<Verdict>,
     /// Rules in order.
     pub rules: Vec<Rule>,
+    /// Packets and bytes that ended at the policy (counted while the host
+    /// has any rule or non-ACCEPT policy; see ARCHITECTURE "Simplifications").
+    pub policy_counts: (u64, u64),
+}
+
+/// `xtables_print_num` with `FMT_KILOMEGAGIGA` (what `-L -v` prints).
+fn kmg(n: u64) -> String {
+    if n <= 99_999 {
+        return format!("{n:>5} ");
+    }
+    let mut v = n;
+    for suffix in ['K', 'M', 'G', 'T'] {
+        v /= 1000;
+        if v <= 9_999 || suffix == 'T' {
+            return format!("{v:>4}{suffix} ");
+        }
+    }
+    format!("{n} ")
+}
+
+/// `-s`/`-d` as `iptables -L` prints it.
+fn list_addr(m: Option<(bool, Ipv4Addr, u8)>, numeric: bool) -> String {
+    let (neg, text) = match m {
+        None | Some((_, _, 0)) if !numeric => (m.is_some_and(|x| x.0), "anywhere".to_string()),
+        None => (false, "0.0.0.0/0".to_string()),
+        Some((neg, a, 32)) => (neg, a.to_string()),
+        Some((neg, a, p)) => (neg, format!("{a}/{p}")),
+    };
+    format!("{}{text:<19} ", if neg { '!' } else { ' ' })
+}
+
+impl Rule {
+    /// The match and target text after the destination column.
+    fn list_extra(&self, numeric: bool) -> String {
+        let mut s = String::new();
+        let port = |v: u16| {
+            let name = (!numeric)
+                .then(|| crate::ipvs::ipvsadm::port_to_service(v, self.proto.map_or(6, |p| p.1)))
+                .flatten();
+            name.map_or(v.to_string(), str::to_string)
+        };
+        if let Some((_, p @ (6 | 17))) = self.proto {
+            let _ = write!(s, " {}", proto_name(p));
+            for (name, v) in [("spt", self.sport), ("dpt", self.dport)] {
+                match v {
+                    Some((lo, hi)) if lo == hi => {
+                        let _ = write!(s, " {name}:{}", port(lo));
+                    }
+                    Some((lo, hi)) => {
+                        let _ = write!(s, " {name}s:{}:{}", port(lo), port(hi));
+                    }
+                    None => {}
+                }
+            }
+        }
+        match &self.target {
+            Some(Target::Reject) => s.push_str(" reject-with icmp-port-unreachable"),
+            Some(Target::Mark(m)) => {
+                let _ = write!(s, " MARK set 0x{m:x}");
+            }
+            Some(Target::Log(p)) => {
+                s.push_str(" LOG flags 0 level 4");
+                if !p.is_empty() {
+                    let _ = write!(s, " prefix \"{p}\"");
+                }
+            }
+            _ => {}
+        }
+        s
+    }
+
+    /// The target's name in `iptables -L`.
+    fn target_name(&self) -> String {
+        match &self.target {
+            None => String::new(),
+            Some(Target::Accept) => "ACCEPT".into(),
+            Some(Target::Drop) => "DROP".into(),
+            Some(Target::Reject) => "REJECT".into(),
+            Some(Target::Mark(_)) => "MARK".into(),
+            Some(Target::Log(_)) => "LOG".into(),
+            Some(Target::Jump(c)) => c.clone(),
+        }
+    }
+}
+
+impl Table {
+    /// `iptables [-t T] -L [CHAIN] [-n] [-v] [--line-numbers]`, laid out as
+    /// iptables 1.8 prints it (`print_header` / `print_firewall`).
+    #[must_use]
+    pub fn list(&self, chain: Option<&str>, numeric: bool, verbose: bool, lines: bool) -> String {
+        let mut out = String::new();
+        for (i, c) in self
+            .chains
+            .iter()
+            .filter(|c| chain.is_none_or(|n| n == c.name))
+            .enumerate()
+        {
+            if i > 0 {
+                out.push('\n');
+            }
+            let _ = write!(out, "Chain {}", c.name);
+            match c.policy {
+                Some(p) if verbose => {
+                    let _ = write!(
+                        out,
+                        " (policy {} {} packets, {} bytes)",
+                        p.name(),
+                        c.policy_counts.0,
+                        c.policy_counts.1
+                    );
+                }
+                Some(p) => {
+                    let _ = write!(out, " (policy {})", p.name());
+                }
+                None => {
+                    let refs = self
+                        .chains
+                        .iter()
+                        .flat_map(|x| &x.rules)
+                        .filter(|r| matches!(&r.target, Some(Target::Jump(j)) if *j == c.name))
+                        .count();
+                    let _ = write!(out, " ({refs} references)");
+                }
+            }
+            out.push('\n');
+            if lines {
+                out.push_str("num  ");
+            }
+            if verbose {
+                out.push_str(" pkts bytes ");
+            }
+            out.push_str("target     prot opt");
+            if verbose {
+                out.push_str(" in     out    ");
+            }
+            out.push_str(" source               destination         \n");
+            for (k, r) in c.rules.iter().enumerate() {
+                if lines {
+                    let _ = write!(out, "{:<4} ", k + 1);
+                }
+                if verbose {
+                    out.push_str(&kmg(r.pkts));
+                    out.push_str(&kmg(r.bytes));
+                }
+                let (neg, p) = r.proto.unwrap_or((false, 0));
+                let pname = if p == 0 {
+                    "all".to_string()
+                } else {
+                    proto_name(p)
+                };
+                let _ = write!(
+                    out,
+                    "{:<9} {}{pname:<5}-- ",
+                    r.target_name(),
+                    if neg { '!' } else { ' ' }
+                );
+                if verbose {
+                    let any = if numeric { "*" } else { "any" };
+                    let _ = write!(
+                        out,
+                        " {:<6} {:<6} ",
+                        r.in_if.as_deref().unwrap_or(any),
+                        r.out_if.as_deref().unwrap_or(any)
+                    );
+                }
+                out.push_str(&list_addr(r.src, numeric));
+                out.push_str(&list_addr(r.dst, numeric));
+                out.push_str(&r.list_extra(numeric));
+                out.push('\n');
+            }
+        }
+        out
+    }
 }
 
 /// One table (`filter` or `mangle`).
@@ -264,6 +437,7 @@ impl Table {
                     name: h.name().into(),
                     policy: Some(Verdict::Accept),
                     rules: vec![],
+                    policy_counts: (0, 0),
                 })
                 .collect(),
         }
@@ -324,7 +498,12 @@ impl Table {
                 }
             }
         }
-        self.chains[idx].policy
+        let c = &mut self.chains[idx];
+        if c.policy.is_some() {
+            c.policy_counts.0 += 1;
+            c.policy_counts.1 += u64::from(p.len);
+        }
+        c.policy
     }
 }
 

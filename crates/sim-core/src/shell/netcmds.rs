@@ -686,6 +686,7 @@ pub fn iptables(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
     let mut pos_arg: Option<&str> = None;
     let mut rule = Rule::default();
     let mut neg = false;
+    let (mut numeric, mut verbose, mut line_numbers) = (false, false, false);
     let mut k = 0;
     while k < args.len() {
         let a = args[k];
@@ -804,7 +805,33 @@ pub fn iptables(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
             "--reject-with" | "-w" | "--wait" => {
                 take();
             }
-            "-n" | "-v" | "--line-numbers" | "-x" => {}
+            "-n" | "--numeric" => numeric = true,
+            "-v" | "--verbose" => verbose = true,
+            "--line-numbers" => line_numbers = true,
+            "-x" | "--exact" => {}
+            // Combined short options such as `-nL`, `-Ln`, `-nvL`.
+            o if o.len() > 2
+                && o.starts_with('-')
+                && !o.starts_with("--")
+                && o[1..].chars().all(|c| "nvLSx".contains(c)) =>
+            {
+                numeric |= o.contains('n');
+                verbose |= o.contains('v');
+                let listing = if o.contains('L') {
+                    "-L"
+                } else if o.contains('S') {
+                    "-S"
+                } else {
+                    ""
+                };
+                if !listing.is_empty() {
+                    let chain = next.filter(|n| !n.starts_with('-'));
+                    if chain.is_some() {
+                        k += 1;
+                    }
+                    cmd = Some((listing, chain));
+                }
+            }
             other => {
                 return CmdOutput::fail(
                     2,
@@ -911,6 +938,7 @@ pub fn iptables(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
                 name: n.to_string(),
                 policy: None,
                 rules: vec![],
+                policy_counts: (0, 0),
             });
             CmdOutput::ok()
         }
@@ -924,6 +952,12 @@ pub fn iptables(w: &mut World, h: HostId, args: &[&str]) -> CmdOutput {
                 _ => return CmdOutput::fail(2, "iptables: Bad policy name."),
             });
             CmdOutput::ok()
+        }
+        "-L" | "--list" => {
+            if chain.is_some_and(|n| t.chain(n).is_none()) {
+                return CmdOutput::fail(1, "iptables: No chain/target/match by that name.");
+            }
+            CmdOutput::out(t.list(chain, numeric, verbose, line_numbers))
         }
         _ => {
             let mut out = String::new();
