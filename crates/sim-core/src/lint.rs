@@ -9,7 +9,8 @@
 //! - NAT director without `ip_forward`; NAT real server whose default
 //!   gateway is not the director; a client inside the real servers' subnet;
 //! - DR/TUN port mapping attempts (ipvsadm silently uses the virtual port);
-//! - weight 0 (quiesced) and thresholds, as notes;
+//! - weight 0 (quiesced, also by a timed `ipvsadm … -w 0`), thresholds and
+//!   persistence, as notes;
 //! - what keepalived itself would warn about in each host's
 //!   `/etc/keepalived/keepalived.conf` (e.g. `nopreempt` with `state MASTER`
 //!   is cleared; a `virtual_server` without `protocol` is UDP).
@@ -73,6 +74,14 @@ impl fmt::Display for Finding {
     }
 }
 
+/// `TCP 192.168.59.135:80` or `FWM 1`.
+fn svc_name(k: &ServiceKey) -> String {
+    match k {
+        ServiceKey::Addr { proto, addr, port } => format!("{proto} {addr}:{port}"),
+        ServiceKey::Fwmark(m) => format!("FWM {m}"),
+    }
+}
+
 fn owner(w: &World, a: Ipv4Addr, except: HostId) -> Option<HostId> {
     w.hosts.iter().position(|h| {
         h.id != except
@@ -119,7 +128,35 @@ pub fn lint(sc: &Scenario) -> Vec<Finding> {
                 ServiceKey::Addr { addr, .. } => Some(addr),
                 ServiceKey::Fwmark(_) => None,
             };
+            if let Some(t) = svc.persistent {
+                out.push(note(
+                    &d.name,
+                    format!(
+                        "service {} is persistent ({t} s): each client address{} sticks to one \
+                         real server while its template lives (refreshed by every new connection; \
+                         it cannot expire while connections it made exist), so load looks unbalanced \
+                         with few clients",
+                        svc_name(&svc.key),
+                        if svc.netmask == Ipv4Addr::BROADCAST {
+                            String::new()
+                        } else {
+                            format!(" network (-M {})", svc.netmask)
+                        }
+                    ),
+                ));
+            }
             for dest in d.ipvs.service_dests(sid) {
+                if dest.u_threshold != 0 {
+                    out.push(note(
+                        &d.name,
+                        format!(
+                            "real server {}:{} has -x {}: it is OVERLOAD (skipped by every \
+                             scheduler) once ActiveConn + InActConn reaches {}; in DR and TUN \
+                             closed connections stay in FIN_WAIT for 120 s and still count",
+                            dest.addr, dest.port, dest.u_threshold, dest.u_threshold
+                        ),
+                    ));
+                }
                 if dest.weight == 0 {
                     out.push(note(
                         &d.name,
@@ -148,7 +185,29 @@ pub fn lint(sc: &Scenario) -> Vec<Finding> {
     }
     lint_port_mapping(w, &mut out);
     lint_keepalived(w, &mut out);
+    lint_actions(w, &mut out);
     out
+}
+
+/// Timed `ipvsadm … -w 0` actions: quiescing a real server later in the run.
+fn lint_actions(w: &World, out: &mut Vec<Finding>) {
+    for a in &w.actions {
+        let words: Vec<&str> = a.command.split_whitespace().collect();
+        let zero = words
+            .windows(2)
+            .any(|p| (p[0] == "-w" || p[0] == "--weight") && p[1] == "0");
+        if words.first() == Some(&"ipvsadm") && zero {
+            out.push(note(
+                &w.hosts[a.host].name,
+                format!(
+                    "at {}: `{}` sets weight 0: quiesced, the real server gets no new \
+                     connections (but persistent clients' templates still send theirs) and its \
+                     existing entries live on until they expire",
+                    a.at, a.command
+                ),
+            ));
+        }
+    }
 }
 
 /// keepalived's own warnings and errors for each host's keepalived.conf.

@@ -102,6 +102,19 @@ fn lint_names_each_lessons_mistake() {
     }
     let (code, out, _) = lvslab(&["lint", "scenarios/labs/tutorial-dr.toml"]);
     assert_eq!(code, 0, "{out}");
+    // Lessons whose point is behaviour, not a mistake, get notes (exit 0).
+    for (lesson, needle) in [
+        (
+            "persistence",
+            "is persistent (50 s): each client address sticks",
+        ),
+        ("threshold-overload", "has -x 2: it is OVERLOAD"),
+        ("weight0-drain", "sets weight 0: quiesced"),
+    ] {
+        let (code, out, _) = lvslab(&["lint", &format!("scenarios/lessons/{lesson}.toml")]);
+        assert!(out.contains(needle), "{lesson}: {out}");
+        assert_eq!(code, 0, "{lesson}: {out}");
+    }
 }
 
 /// tshark, if installed (CI installs it; elsewhere the test says it skipped).
