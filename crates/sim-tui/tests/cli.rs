@@ -31,7 +31,7 @@ fn tmpdir(name: &str) -> PathBuf {
 fn check_passes_on_the_shipped_labs_and_fails_when_behaviour_changes() {
     let (code, out, _) = lvslab(&["check", "scenarios/labs/tutorial-dr.toml"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("ok   scenarios/labs/tutorial-dr.toml (3 expectations, seed 1)"));
+    assert!(out.contains("ok   scenarios/labs/tutorial-dr.toml (4 expectations, seed 1)"));
 
     // The same lab with rs1 and rs2 added the other way round: rr now starts at rs1.
     let text = std::fs::read_to_string(root().join("scenarios/labs/tutorial-dr.toml")).unwrap();

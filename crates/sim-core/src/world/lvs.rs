@@ -391,28 +391,47 @@ struct Forwarding {
     new_sport: Option<u16>,
 }
 
-/// Host names from a host's `/etc/hosts` (the lab has no DNS).
-struct EtcHosts<'a>(Option<&'a str>);
+/// Host names as glibc resolves them on the lab's CentOS-like hosts
+/// (`hosts: files dns myhostname`): `/etc/hosts` first; the lab has no DNS;
+/// then nss-myhostname, which names every local address after the host
+/// (`hostnamectl set-hostname`). That is why the tutorial's `ipvsadm` shows
+/// `TCP  lvs:http rr` for the VIP while the real servers stay numeric.
+struct Resolver<'a> {
+    etc_hosts: Option<&'a str>,
+    local: Vec<Ipv4Addr>,
+    hostname: &'a str,
+}
 
-impl EtcHosts<'_> {
+impl Resolver<'_> {
     fn entries(&self) -> impl Iterator<Item = (Ipv4Addr, &str)> {
-        self.0.into_iter().flat_map(str::lines).filter_map(|l| {
-            let l = l.split('#').next().unwrap_or("");
-            let mut it = l.split_whitespace();
-            let a = it.next()?.parse().ok()?;
-            Some((a, it.next()?))
-        })
+        self.etc_hosts
+            .into_iter()
+            .flat_map(str::lines)
+            .filter_map(|l| {
+                let l = l.split('#').next().unwrap_or("");
+                let mut it = l.split_whitespace();
+                let a = it.next()?.parse().ok()?;
+                Some((a, it.next()?))
+            })
     }
 }
 
-impl Names for EtcHosts<'_> {
+impl Names for Resolver<'_> {
     fn host(&self, a: Ipv4Addr) -> Option<String> {
         self.entries()
             .find(|(x, _)| *x == a)
             .map(|(_, n)| n.to_string())
+            .or_else(|| self.local.contains(&a).then(|| self.hostname.to_string()))
     }
     fn addr(&self, name: &str) -> Option<Ipv4Addr> {
-        self.entries().find(|(_, n)| *n == name).map(|(a, _)| a)
+        self.entries()
+            .find(|(_, n)| *n == name)
+            .map(|(a, _)| a)
+            .or_else(|| {
+                (name == self.hostname)
+                    .then(|| self.local.first().copied())
+                    .flatten()
+            })
     }
 }
 
@@ -421,7 +440,16 @@ pub fn ipvsadm(w: &mut World, h: HostId, args: &[&str], stdin: Option<&str>) -> 
     w.ipvs_sync_local(h);
     let now = w.now;
     let host = &mut w.hosts[h];
-    let names = EtcHosts(host.files.get("/etc/hosts").map(String::as_str));
+    let names = Resolver {
+        etc_hosts: host.files.get("/etc/hosts").map(String::as_str),
+        local: host
+            .ifaces
+            .iter()
+            .flat_map(|i| i.addrs.iter().map(|a| a.addr))
+            .filter(|a| !a.is_loopback())
+            .collect(),
+        hostname: &host.hostname,
+    };
     let o = ipvs::ipvsadm::run_with(&mut host.ipvs, now, args, stdin, &names);
     CmdOutput {
         stdout: o.stdout,
