@@ -1,6 +1,5 @@
 //! File input and atomic output (write to a temporary file, then rename).
 
-use std::io::Write as _;
 use std::path::Path;
 
 use sim_core::trace::TraceKind;
@@ -15,27 +14,10 @@ pub fn read(path: &Path) -> Result<String, Fail> {
         .map_err(|e| Fail(2, format!("lvslab: cannot read {}: {e}", path.display())))
 }
 
-/// Writes `bytes` to `path` atomically: nothing half-written is ever left.
+/// Writes `bytes` to `path` atomically: nothing half-written is ever left
+/// (one implementation for the whole binary: `reports::write_atomic`).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Fail> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let res = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    res.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Fail(2, format!("lvslab: cannot write {}: {e}", path.display()))
-    })
+    reports::write_atomic(path, bytes).map_err(|e| Fail(2, format!("lvslab: {e}")))
 }
 
 /// The run's frames as a cooked (`tcpdump -i any`) pcap; one host or all.

@@ -196,13 +196,7 @@ impl Ipvs {
     /// this host.
     pub fn in_packet(&mut self, now: SimTime, m: &PacketMeta, rng: &mut SimRng) -> InVerdict {
         self.advance(now);
-        let key = (
-            m.proto.number(),
-            u32::from(m.saddr),
-            m.sport,
-            u32::from(m.daddr),
-            m.dport,
-        );
+        let key = m.key();
         let mut cp = self
             .conns
             .lookup_in(&key)
@@ -318,13 +312,7 @@ impl Ipvs {
     /// changes (the LOCAL_IN priority-98 test for replies to a local address).
     #[must_use]
     pub fn peek_out(&self, m: &PacketMeta) -> OutVerdict {
-        let key = (
-            m.proto.number(),
-            u32::from(m.saddr),
-            m.sport,
-            u32::from(m.daddr),
-            m.dport,
-        );
+        let key = m.key();
         match self
             .conns
             .lookup_out(&key)
@@ -345,13 +333,7 @@ impl Ipvs {
     /// client of a NAT or FULLNAT entry.
     pub fn out_packet(&mut self, now: SimTime, m: &PacketMeta) -> OutVerdict {
         self.advance(now);
-        let key = (
-            m.proto.number(),
-            u32::from(m.saddr),
-            m.sport,
-            u32::from(m.daddr),
-            m.dport,
-        );
+        let key = m.key();
         let Some(id) = self.conns.lookup_out(&key) else {
             return OutVerdict::NotOurs;
         };

@@ -86,6 +86,21 @@ pub struct PacketMeta {
     pub fwmark: u32,
 }
 
+impl PacketMeta {
+    /// `(protocol, saddr, sport, daddr, dport)`: the connection-table key this
+    /// packet looks up (the in-key for requests, the out-key for replies).
+    #[must_use]
+    pub fn key(&self) -> (u8, u32, u16, u32, u16) {
+        (
+            self.proto.number(),
+            u32::from(self.saddr),
+            self.sport,
+            u32::from(self.daddr),
+            self.dport,
+        )
+    }
+}
+
 /// A forwarding method (`-g`, `-i`, `-m`, local node, FULLNAT).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FwdMethod {
