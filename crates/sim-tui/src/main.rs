@@ -162,7 +162,7 @@ enum Cmd {
     },
     /// Capacity what-if: run a grid of scenario variants in parallel and plot the results.
     Sweep(reports::sweep::SweepArgs),
-    /// Measure the engine: event-queue throughput and a packet-level LVS run.
+    /// Measure: the event queue, a packet-level LVS-DR run, flow-level lb-mm (1M and 10M requests) and the TUI.
     Bench {
         /// A shorter run (for CI smoke tests).
         #[arg(long)]
