@@ -100,11 +100,44 @@ fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
-/// Boots the VM with `script` and returns what the script printed.
+/// How long the guest's `/init` may take to announce itself before the
+/// boot counts as stalled (`LVSLAB_BOOT_TIMEOUT` seconds, default 120; a
+/// normal TCG boot reaches it within 20 s even on a loaded machine).
+fn boot_limit() -> Duration {
+    let s = std::env::var("LVSLAB_BOOT_TIMEOUT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(120);
+    Duration::from_secs(s)
+}
+
+/// The marker [`run_once`] returns when the guest never printed anything.
+const STALLED: &str = "the guest's /init never started";
+
+/// Boots the VM with `script` and returns what the script printed. A boot
+/// whose kernel never reaches `/init` (seen once here under TCG: SeaBIOS,
+/// then silence for minutes) is killed and tried once more.
 ///
 /// # Errors
 /// qemu missing, the time limit passed, or no end marker.
 pub fn run(
+    base: &Base,
+    script: &str,
+    work: &Path,
+    limit: Duration,
+    smp: usize,
+    progress: &mut Progress,
+) -> Result<String, String> {
+    match run_once(base, script, work, limit, smp, progress) {
+        Err(e) if e.starts_with(STALLED) => {
+            progress.say("boot", &format!("{e}; booting once more"));
+            run_once(base, script, work, limit, smp, progress)
+        }
+        r => r,
+    }
+}
+
+fn run_once(
     base: &Base,
     script: &str,
     work: &Path,
@@ -179,9 +212,13 @@ pub fn run(
     drop(tx);
     let t0 = crate::now();
     let mut console = String::new();
+    let mut heard = false;
     let status = loop {
         match rx.recv_timeout(Duration::from_millis(200)) {
             Ok(l) => {
+                // SeaBIOS prints first; the guest's /init announces itself
+                // with `@@ init-start`.
+                heard |= l.contains("@@ ");
                 let l = l.trim_end_matches('\r').to_string();
                 progress.guest(&l);
                 console.push_str(&l);
@@ -194,6 +231,14 @@ pub fn run(
                 progress.guest(&l);
             }
             break Some(st);
+        }
+        if !heard && t0.elapsed() > boot_limit() {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!(
+                "{STALLED} within {} s of starting",
+                boot_limit().as_secs()
+            ));
         }
         if t0.elapsed() > limit {
             let _ = child.kill();
