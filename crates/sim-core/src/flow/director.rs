@@ -372,18 +372,7 @@ impl Fast {
     /// `set_state` of `ip_vs_core.c` for TCP, on the copy.
     fn segment(&mut self, c: &mut ConnRef, way: Way, flags: TcpFlags) {
         let output = way == Way::Out;
-        let dir = if c.nooutput {
-            if output {
-                c.nooutput = false;
-                Dir::Output
-            } else {
-                Dir::InputOnly
-            }
-        } else if output {
-            Dir::Output
-        } else {
-            Dir::Input
-        };
+        let dir = Dir::of(&mut c.nooutput, output);
         let cur = tcp_state(c.state);
         let new = tcp::next(dir, cur, flags);
         if new != cur {

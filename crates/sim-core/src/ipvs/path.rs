@@ -409,18 +409,7 @@ impl Ipvs {
         let mut flip: Option<bool> = None;
         match c.state {
             ConnState::Tcp(cur) => {
-                let dir = if c.nooutput {
-                    if output {
-                        c.nooutput = false;
-                        Dir::Output
-                    } else {
-                        Dir::InputOnly
-                    }
-                } else if output {
-                    Dir::Output
-                } else {
-                    Dir::Input
-                };
+                let dir = Dir::of(&mut c.nooutput, output);
                 let new = tcp::next(dir, cur, m.flags);
                 if new != cur {
                     // `tcp_state_active` (kernel >= 4.10): SYN_SENT,

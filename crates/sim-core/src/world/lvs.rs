@@ -274,18 +274,7 @@ impl World {
             }
             FwdMethod::Local => return None,
         };
-        if let Some(before) = before {
-            let after = ip_frame(&q);
-            self.tr(
-                h,
-                true,
-                TraceKind::Rewrite {
-                    text,
-                    before,
-                    after,
-                },
-            );
-        }
+        self.tr_rewrite(h, before, text, &q);
         self.ipvs_xmit(h, q, nexthop, mark);
         None
     }
@@ -343,18 +332,7 @@ impl World {
         p.src = saddr;
         p.dst = daddr;
         set_ports(&mut p, Some(sport), Some(dport));
-        if let Some(before) = before {
-            let after = ip_frame(&p);
-            self.tr(
-                h,
-                true,
-                TraceKind::Rewrite {
-                    text,
-                    before,
-                    after,
-                },
-            );
-        }
+        self.tr_rewrite(h, before, text, &p);
         Some(p)
     }
 
@@ -379,6 +357,24 @@ impl World {
             .flat_map(|i| i.addrs.iter().map(|a| a.addr))
             .collect();
         self.hosts[h].ipvs.set_local_addrs(&addrs);
+    }
+}
+
+impl World {
+    /// Records a header rewrite (full trace only: `before` is `Some` then).
+    fn tr_rewrite(&mut self, h: HostId, before: Option<Frame>, text: String, after: &Ipv4Packet) {
+        if let Some(before) = before {
+            let after = ip_frame(after);
+            self.tr(
+                h,
+                true,
+                TraceKind::Rewrite {
+                    text,
+                    before,
+                    after,
+                },
+            );
+        }
     }
 }
 

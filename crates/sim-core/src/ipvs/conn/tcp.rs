@@ -18,6 +18,21 @@ pub enum Dir {
     InputOnly,
 }
 
+impl Dir {
+    /// The table for a segment on an entry flagged (or not) `NOOUTPUT`; an
+    /// output segment on such an entry clears the flag, as `set_state` does.
+    pub fn of(nooutput: &mut bool, output: bool) -> Dir {
+        match (output, *nooutput) {
+            (true, _) => {
+                *nooutput = false;
+                Dir::Output
+            }
+            (false, true) => Dir::InputOnly,
+            (false, false) => Dir::Input,
+        }
+    }
+}
+
 type Row = [TcpState; 11];
 
 // next[event][current], columns NO ES SS SR FW TW CL CW LA LI SA (§2.3).

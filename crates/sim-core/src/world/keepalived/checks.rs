@@ -21,6 +21,22 @@ use crate::time::SimDuration;
 use crate::world::World;
 
 impl World {
+    /// Checker `c` of `h`'s running keepalived, if its attempt `epoch` is
+    /// still the one in progress (a stale timer or result finds `None`).
+    fn pending_checker(
+        &mut self,
+        h: HostId,
+        c: usize,
+        epoch: u64,
+    ) -> Option<&mut crate::keepalived::daemon::CheckerRt> {
+        self.hosts[h]
+            .keepalived
+            .running
+            .as_mut()
+            .and_then(|d| d.checkers.get_mut(c))
+            .filter(|cr| cr.pending && cr.epoch == epoch)
+    }
+
     fn checker_kind(&self, h: HostId, c: usize) -> Option<CheckerKind> {
         let d = self.hosts[h].keepalived.running.as_ref()?;
         d.checkers.get(c).map(|x| x.kind)
@@ -126,17 +142,9 @@ impl World {
             }
         };
         let key = self.tcp_connect(h, target.0, target.1, role);
-        let Some(cr) = self.hosts[h]
-            .keepalived
-            .running
-            .as_mut()
-            .and_then(|d| d.checkers.get_mut(c))
-        else {
-            return;
+        let Some(cr) = self.pending_checker(h, c, epoch) else {
+            return; // it already failed (no route), or is stale
         };
-        if !cr.pending || cr.epoch != epoch {
-            return; // it already failed (no route)
-        }
         match key {
             Some(k) => {
                 cr.sock = Some(k);
@@ -149,17 +157,9 @@ impl World {
 
     /// connect_timeout expired: abort the attempt.
     pub(crate) fn check_timeout(&mut self, h: HostId, c: usize, epoch: u64) {
-        let Some(cr) = self.hosts[h]
-            .keepalived
-            .running
-            .as_mut()
-            .and_then(|d| d.checkers.get_mut(c))
-        else {
+        let Some(cr) = self.pending_checker(h, c, epoch) else {
             return;
         };
-        if !cr.pending || cr.epoch != epoch {
-            return;
-        }
         let t = cr.timing.connect_timeout;
         if let Some(k) = cr.sock.take() {
             self.hosts[h].tcp.socks.remove(&k);
