@@ -2,12 +2,13 @@
 # Builds (once, cached) the base image `lvslab kernel` boots under qemu:
 # Debian 12's linux-image-cloud-amd64 (6.1, IPVS as modules), only
 # downloaded and unpacked (nothing goes to /boot), plus an initramfs with
-# busybox, iproute2's ip, ipvsadm, the IPVS/veth/bridge/ipip modules and
-# guest/init. Written by lvslab into its cache folder and run from there.
+# busybox, iproute2's ip, ipvsadm, keepalived (when installed: the VRRP
+# comparison), each with the shared libraries ldd names, the
+# IPVS/veth/bridge/ipip modules and guest/init. Written by lvslab into its cache folder and run from there.
 #
 # Usage: build-base.sh CACHE_DIR STAMP     (STAMP changes when this file
 # or guest/init change). Prints KERNEL=, INITRD=, KV= lines on success.
-# Host packages: qemu-system-x86 busybox-static ipvsadm iproute2 kmod cpio
+# Host packages: qemu-system-x86 busybox-static ipvsadm iproute2 kmod cpio keepalived
 set -euo pipefail
 CACHE=$1; STAMP=$2
 FLAVOUR=${LVSLAB_KERNEL_FLAVOUR:-cloud-amd64}
@@ -54,6 +55,14 @@ if [ ! -f "$BASE" ]; then
   }
   copy_bin "$(command -v ipvsadm)" sbin/ipvsadm
   copy_bin "$(command -v ip)" sbin/ip
+  # keepalived is optional: without it keepalived scenarios are "not run".
+  KA=$(command -v keepalived || true)
+  [ -z "$KA" ] && [ -x /usr/sbin/keepalived ] && KA=/usr/sbin/keepalived
+  if [ -n "$KA" ]; then
+    copy_bin "$KA" usr/sbin/keepalived
+  else
+    log "keepalived is not installed: keepalived scenarios will not run (apt-get install keepalived)"
+  fi
   MODS="ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh ip_vs_dh ip_vs_sed
         ip_vs_nq ip_vs_lblc ip_vs_lblcr ip_vs_mh ip_vs_fo ip_vs_ovf ip_vs_twos
         veth bridge ipip qemu_fw_cfg"

@@ -35,6 +35,7 @@ pub mod script;
 pub mod simside;
 pub mod translate;
 pub mod vm;
+pub mod vrrp;
 
 mod hostrun;
 
@@ -70,15 +71,29 @@ pub struct Experiment {
     pub requests: Vec<Request>,
     /// Requests and timed actions in the simulator's order, each with the
     /// pause before it in µs (from the end of the previous item to its
-    /// start, as the simulator ran them: `sleep N` in a loop).
-    pub timeline: Vec<(u64, Timed)>,
+    /// start, as the simulator ran them: `sleep N` in a loop) and its start
+    /// time in the scenario in µs. Scenarios with keepalived run each item
+    /// at its start time (keepalived's timers run on their own clock);
+    /// the others pause between items.
+    pub timeline: Vec<(u64, u64, Timed)>,
     /// IPVS schedulers the setup uses (checked before running).
     pub schedulers: BTreeSet<String>,
     /// Why the kernel backend does not run this scenario at all (FULLNAT
-    /// is not in mainline Linux; keepalived is not run yet).
+    /// is not in mainline Linux).
     pub not_run: Option<String>,
     /// Hosts whose ipvsadm views are compared.
     pub directors: Vec<String>,
+    /// Hosts that run keepalived (setup or a timed action), by index.
+    pub keepalived: Vec<usize>,
+    /// keepalived starts and stops as the scenario orders them:
+    /// `(time, host index, started)` (setup lines at time 0).
+    pub ka_control: Vec<(sim_core::time::SimTime, usize, bool)>,
+    /// The IPv4 VIPs of every `vrrp_instance` the keepalived hosts'
+    /// configurations name (the addresses the VRRP comparison follows).
+    pub ka_vips: BTreeSet<std::net::Ipv4Addr>,
+    /// The longest checker `delay_loop` in the keepalived configurations:
+    /// how far apart the simulator's and the real checkers' verdicts may be.
+    pub ka_check_window: sim_core::time::SimDuration,
 }
 
 /// One item of the replayed timeline.
@@ -218,9 +233,6 @@ fn prepare(id: usize, path: &Path) -> Result<(Experiment, simside::SimRun), Stri
             ));
         }
     }
-    let directors: Vec<String> = topo.directors().iter().map(|s| (*s).to_string()).collect();
-    let dref: Vec<&str> = directors.iter().map(String::as_str).collect();
-    let sim = simside::run(&name, &src, &dref).map_err(|e| e.to_string())?;
     let mut setup = Vec::new();
     let mut schedulers = BTreeSet::new();
     let mut not_run = None;
@@ -250,14 +262,107 @@ fn prepare(id: usize, path: &Path) -> Result<(Experiment, simside::SimRun), Stri
                 }
             }
         }
-        if tr.iter().flat_map(|t| &t.steps).any(
-            |st| matches!(st, translate::Step::Skip(w) if w.starts_with("keepalived is not run")),
-        ) {
+        setup.push((hi, tr));
+    }
+    // The directors: hosts that run ipvsadm or keepalived (whose
+    // virtual_server blocks build the IPVS table).
+    let actions: Vec<(usize, Vec<translate::Translated>)> = topo
+        .actions
+        .iter()
+        .enumerate()
+        .map(|(i, (line, text))| {
+            let host = sc.world.actions.get(i).map_or(usize::MAX, |a| a.host);
+            let l = model::SetupLine {
+                line: *line,
+                text: text.clone(),
+                heredoc: None,
+            };
+            let files = topo.hosts.get(host).map(|h| &h.files);
+            (
+                host,
+                translate::translate(&[l], files.unwrap_or(&Default::default())),
+            )
+        })
+        .collect();
+    // A timed action the kernel cannot do changes the experiment: say so
+    // and do not run it (e.g. `iptables -A INPUT -p vrrp -j DROP`,
+    // `poweroff`).
+    for ((line, text), (_, tr)) in topo.actions.iter().zip(&actions) {
+        let steps: Vec<&translate::Step> = tr.iter().flat_map(|t| &t.steps).collect();
+        if let Some(translate::Step::Skip(why)) = steps.first()
+            && steps.iter().all(|s| matches!(s, translate::Step::Skip(_)))
+        {
             not_run.get_or_insert_with(|| {
-                "it runs keepalived, which the kernel backend does not run yet (VRRP and checkers are not compared)".to_string()
+                format!(
+                    "its [[action]] at line {line} (`{text}`) cannot run on the kernel backend ({why})"
+                )
             });
         }
-        setup.push((hi, tr));
+    }
+    let runs_ka = |tr: &[translate::Translated]| {
+        tr.iter().flat_map(|t| &t.steps).any(|st| {
+            matches!(
+                st,
+                translate::Step::KeepalivedStart(_) | translate::Step::KeepalivedStop
+            )
+        })
+    };
+    let keepalived: Vec<usize> = (0..topo.hosts.len())
+        .filter(|h| {
+            setup.iter().any(|(hi, tr)| hi == h && runs_ka(tr))
+                || actions.iter().any(|(hi, tr)| hi == h && runs_ka(tr))
+        })
+        .collect();
+    let directors: Vec<String> = topo
+        .hosts
+        .iter()
+        .enumerate()
+        .filter(|(i, h)| topo.directors().contains(&h.name.as_str()) || keepalived.contains(i))
+        .map(|(_, h)| h.name.clone())
+        .collect();
+    let dref: Vec<&str> = directors.iter().map(String::as_str).collect();
+    let sim = simside::run(&name, &src, &dref).map_err(|e| e.to_string())?;
+    let mut ka_vips = BTreeSet::new();
+    let mut ka_check_window = sim_core::time::SimDuration::ZERO;
+    for &h in &keepalived {
+        let mut confs: Vec<String> = setup
+            .iter()
+            .chain(&actions)
+            .filter(|(hi, _)| *hi == h)
+            .flat_map(|(_, tr)| tr.iter().flat_map(|t| &t.steps))
+            .filter_map(|st| match st {
+                translate::Step::KeepalivedStart(c) => Some(c.clone()),
+                _ => None,
+            })
+            .collect();
+        confs.dedup();
+        for c in confs {
+            if let Some(p) = sim_core::world::keepalived::read_conf(&sc.world, h, &c) {
+                for vs in &p.config.virtual_servers {
+                    ka_check_window = ka_check_window.max(vs.delay_loop);
+                    for rs in &vs.real_servers {
+                        for c in &rs.checkers {
+                            ka_check_window = ka_check_window.max(c.delay_loop);
+                        }
+                    }
+                }
+                for i in &p.config.vrrp_instances {
+                    for e in &i.virtual_ipaddress {
+                        if let std::net::IpAddr::V4(a) = e.address {
+                            ka_vips.insert(a);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut ka_control = Vec::new();
+    for (hi, tr) in &setup {
+        ka_control.extend(
+            ka_changes(tr)
+                .into_iter()
+                .map(|on| (sim_core::time::SimTime::ZERO, *hi, on)),
+        );
     }
     let requests = sim
         .requests
@@ -276,22 +381,22 @@ fn prepare(id: usize, path: &Path) -> Result<(Experiment, simside::SimRun), Stri
         .map(|(k, r)| (r.start.as_nanos(), r.end.as_nanos(), 1, Timed::Request(k)))
         .collect();
     for (i, at, host) in &sim.actions {
-        let Some((line, text)) = topo.actions.get(*i) else {
+        let Some((_, tr)) = actions.get(*i) else {
             continue;
         };
-        let l = model::SetupLine {
-            line: *line,
-            text: text.clone(),
-            heredoc: None,
-        };
-        let tr = translate::translate(&[l], &topo.hosts[*host].files);
-        items.push((at.as_nanos(), at.as_nanos(), 0, Timed::Action(*host, tr)));
+        ka_control.extend(ka_changes(tr).into_iter().map(|on| (*at, *host, on)));
+        items.push((
+            at.as_nanos(),
+            at.as_nanos(),
+            0,
+            Timed::Action(*host, tr.clone()),
+        ));
     }
     items.sort_by_key(|a| (a.0, a.2));
     let mut prev_end = items.first().map_or(0, |i| i.0);
     let mut timeline = Vec::new();
     for (start, end, _, what) in items {
-        timeline.push((start.saturating_sub(prev_end) / 1000, what));
+        timeline.push((start.saturating_sub(prev_end) / 1000, start / 1000, what));
         prev_end = prev_end.max(end);
     }
     Ok((
@@ -305,9 +410,25 @@ fn prepare(id: usize, path: &Path) -> Result<(Experiment, simside::SimRun), Stri
             schedulers,
             not_run,
             directors,
+            keepalived,
+            ka_control,
+            ka_vips,
+            ka_check_window,
         },
         sim,
     ))
+}
+
+/// keepalived starts (`true`) and stops (`false`) in translated lines.
+fn ka_changes(tr: &[translate::Translated]) -> Vec<bool> {
+    tr.iter()
+        .flat_map(|t| &t.steps)
+        .filter_map(|st| match st {
+            translate::Step::KeepalivedStart(_) => Some(true),
+            translate::Step::KeepalivedStop => Some(false),
+            _ => None,
+        })
+        .collect()
 }
 
 /// True when this process may use the host kernel's IPVS.
@@ -460,6 +581,8 @@ mod tests {
         // tutorial: 6 requests 1 s apart; conformance: 3 clients x 3
         assert_eq!(exps[0].requests.len(), 6);
         assert!(exps[0].timeline[1].0 > 900_000);
+        let gap = exps[0].timeline[1].1 - exps[0].timeline[0].1;
+        assert!((1_000_000..1_010_000).contains(&gap), "{gap}");
         assert_eq!(exps[1].requests.len(), 9);
         assert_eq!(exps[0].directors, ["lvs"]);
         assert!(exps[1].schedulers.contains("rr"));

@@ -9,9 +9,14 @@
 //!    interface name and MAC; the host's own namespace is never touched);
 //! 2. runs each host's translated setup ([`crate::translate`]);
 //! 3. replays the simulator's request sequence with busybox `wget`, one
-//!    request at a time, at the simulator's start times;
+//!    request at a time, at the simulator's start times; the real
+//!    keepalived runs where the scenario starts it (`ka_start`, in the
+//!    host's namespace, `-n -l -D -G`, its own pid files), stopped with
+//!    SIGTERM at the scenario's time, while `ip -ts monitor address`
+//!    stamps every VIP change on its hosts;
 //! 4. prints `ipvsadm -Ln`, `ipvsadm -S -n` and `ipvsadm -lnc` of each
-//!    director at once, and `ipvsadm -Ln --stats` after the 2-second IPVS
+//!    director at once (and each keepalived host's start/stop stamps, VIP
+//!    changes and keepalived's own log), and `ipvsadm -Ln --stats` after the 2-second IPVS
 //!    estimator has run (the kernel copies the counters only then);
 //! 5. deletes its namespaces.
 //!
@@ -42,9 +47,10 @@ const PRELUDE: &str = r#"#!/bin/sh
 LVL_IP=${LVL_IP:-ip}
 LVL_BB=${LVL_BB:-busybox}
 LVL_IPVSADM=${LVL_IPVSADM:-ipvsadm}
+LVL_KEEPALIVED=${LVL_KEEPALIVED:-keepalived}
 LVL_DIR=${LVL_DIR:-/tmp/lvslab-kernel}
 LVL_P=${LVL_PREFIX:-lvl-}
-export LVL_IP LVL_BB LVL_IPVSADM LVL_DIR
+export LVL_IP LVL_BB LVL_IPVSADM LVL_KEEPALIVED LVL_DIR
 # lvl_ns NS CMD...: run CMD in the network namespace NS (setns only: cheaper
 # than `ip netns exec`, which also remounts /sys)
 lvl_ns() { ns=$1; shift; "$LVL_BB" nsenter --net="/run/netns/$LVL_P$ns" "$@"; }
@@ -54,7 +60,34 @@ LVL_HOST_LIB='D=$1
 x() { l=$1; shift; o=$("$@" 2>&1); rc=$?
   [ -n "$o" ] && printf "%s\n" "$o" | sed "s/^/@@LVL say $l /"
   [ $rc -eq 0 ] || echo "@@LVL fail $l rc=$rc"; return 0; }
-w() { { echo "$2" > "$3"; } 2>/dev/null || echo "@@LVL fail $1 cannot write $3"; }'
+w() { { echo "$2" > "$3"; } 2>/dev/null || echo "@@LVL fail $1 cannot write $3"; }
+# keepalived: ka_mark WHAT stamps a start/stop in the event log of the host
+# (wall clock, µs, as `ip -ts monitor` stamps the VIPs); the first start
+# of the experiment fixes its time 0 (uptime, centiseconds) for lvl_at.
+ka_mark() { echo "$1" | "$LVL_BB" ts "%Y-%m-%dT%H:%M:%.S" >> "$D"/ka-events.log; }
+ka_alive() { [ -r "/proc/$1/status" ] && ! grep -q "^State:[[:space:]]*Z" "/proc/$1/status"; }
+ka_start() { [ -f "$D"/keepalived.pid ] && ka_alive "$(cat "$D"/keepalived.pid)" && return 0
+  [ -f "$D"/../t0cs ] || { read -r u _ < /proc/uptime; echo "${u%.*}${u#*.}" > "$D"/../t0cs; }
+  ka_mark start
+  "$LVL_KEEPALIVED" -n -l -D -G -f "$D$2" -p "$D"/ka.pid -r "$D"/ka-vrrp.pid -c "$D"/ka-check.pid </dev/null >>"$D"/keepalived.log 2>&1 3>&- &
+  echo $! > "$D"/keepalived.pid; ka_up </dev/null >/dev/null 2>&1 3>&- & }
+# ka_up: stamps "up" when the VRRP process has joined 224.0.0.18 (its
+# socket is open, its timers run): keepalived itself starts slowly under
+# emulation, and the VRRP timing is measured from there too.
+ka_up() { n=0; while [ $n -lt 1000 ]; do
+  while read -r g _; do [ "$g" = 120000E0 ] && { ka_mark up; return 0; }; done < /proc/net/igmp
+  "$LVL_BB" usleep 10000; n=$((n+1)); done; }
+ka_stop() { [ -f "$D"/keepalived.pid ] || return 0; p=$(cat "$D"/keepalived.pid); rm -f "$D"/keepalived.pid
+  ka_mark stop; kill "$p" 2>/dev/null; n=0
+  while ka_alive "$p" && [ $n -lt 250 ]; do "$LVL_BB" usleep 20000; n=$((n+1)); done
+  ka_alive "$p" && echo "@@LVL fail $1 keepalived did not stop within 5 s"; return 0; }
+ka_reload() { [ -f "$D"/keepalived.pid ] && ka_mark reload && kill -HUP "$(cat "$D"/keepalived.pid)"; return 0; }'
+# lvl_cs: uptime in centiseconds; lvl_at T0 CS: sleep until T0 + CS
+lvl_cs() { read -r u _ < /proc/uptime; echo "${u%.*}${u#*.}"; }
+lvl_at() { d=$(( $1 + $2 - $(lvl_cs) )); [ "$d" -gt 0 ] && "$LVL_BB" usleep $((d * 10000)); return 0; }
+lvl_file() {  # E HOST TAG FILE: print a file as an out block
+  echo "@@LVL out $1 $2 $3"; cat "$4" 2>/dev/null; echo "@@LVL end"
+}
 # lvl_batch NS: ip commands from stdin, in namespace NS (topology only)
 lvl_batch() {
   o=$("$LVL_IP" -n "$LVL_P$1" -force -batch - 2>&1) || true
@@ -82,7 +115,7 @@ lvl_out() {   # E HOST TAG ARGS...
 # (one `ip -batch`: every process start is slow under emulation)
 lvl_down() {
   e=$1; shift
-  for f in "$LVL_DIR/$e"/*/httpd.pid; do
+  for f in "$LVL_DIR/$e"/*/httpd.pid "$LVL_DIR/$e"/*/keepalived.pid "$LVL_DIR/$e"/*/ipmon.pid; do
     [ -f "$f" ] && read -r p < "$f" && kill "$p" 2>/dev/null
   done
   for ns in "$@"; do echo "netns del $LVL_P$ns"; done | "$LVL_IP" -force -batch - >/dev/null 2>&1
@@ -169,15 +202,43 @@ fn experiment(s: &mut String, x: &Experiment) {
             sch = q(sch)
         );
     }
+    if !x.keepalived.is_empty() {
+        let why = "keepalived is not installed (apt-get install keepalived; the VM copies it from the host)";
+        let _ = writeln!(
+            s,
+            "command -v \"$LVL_KEEPALIVED\" >/dev/null 2>&1 || {{ echo {}; echo {} >&3; {skip}; }}",
+            q(&format!("@@LVL unsupported {e} {why}")),
+            q(&format!("@@LVL notrun {e} {why}"))
+        );
+    }
     let _ = writeln!(s, "if [ ! -f \"$LVL_DIR/skip.{e}\" ]; then");
     let _ = writeln!(s, "echo \"@@LVL phase {e} setup\" >&3");
     topology(s, x);
+    let ka = !x.keepalived.is_empty();
+    for &h in &x.keepalived {
+        // VIPs come and go: `ip monitor` stamps each change (µs).
+        let host = &x.topo.hosts[h].name;
+        let _ = writeln!(
+            s,
+            "\"$LVL_IP\" -n \"$LVL_P\"{} -ts -o monitor address > \"$LVL_DIR/{e}/{host}/ka-addr.log\" 2>&1 3>&- & echo $! > \"$LVL_DIR/{e}/{host}/ipmon.pid\"",
+            q(&ns(e, host))
+        );
+    }
     for (hi, tr) in &x.setup {
         host_block(s, x, *hi, tr);
     }
+    if ka {
+        // Time 0 is the first keepalived start (else now).
+        let _ = writeln!(
+            s,
+            "lvl_t0=$(cat \"$LVL_DIR/{e}/t0cs\" 2>/dev/null) || lvl_t0=$(lvl_cs)"
+        );
+    }
     let _ = writeln!(s, "echo \"@@LVL phase {e} traffic\" >&3\nsleep 0.3");
-    for (pause, what) in &x.timeline {
-        if *pause > 0 {
+    for (pause, at, what) in &x.timeline {
+        if ka {
+            let _ = writeln!(s, "lvl_at \"$lvl_t0\" {}", at / 10_000);
+        } else if *pause > 0 {
             let _ = writeln!(s, "\"$LVL_BB\" usleep {pause}");
         }
         match what {
@@ -202,6 +263,20 @@ fn experiment(s: &mut String, x: &Experiment) {
             s,
             "lvl_out {e} {d} Ln -Ln\nlvl_out {e} {d} Sn -S -n\nlvl_out {e} {d} lnc -lnc"
         );
+    }
+    for &h in &x.keepalived {
+        let host = &x.topo.hosts[h].name;
+        for (tag, file) in [
+            ("ka-events", "ka-events.log"),
+            ("ka-addr", "ka-addr.log"),
+            ("ka-log", "keepalived.log"),
+        ] {
+            let _ = writeln!(
+                s,
+                "lvl_file {e} {} {tag} \"$LVL_DIR/{e}/{host}/{file}\"",
+                q(host)
+            );
+        }
     }
     let _ = writeln!(s, "fi");
 }
@@ -353,6 +428,15 @@ fn step(s: &mut String, line: usize, st: &Step) {
                 s,
                 "[ -f \"$D\"/httpd.pid ] && kill \"$(cat \"$D\"/httpd.pid)\" && rm \"$D\"/httpd.pid"
             );
+        }
+        Step::KeepalivedStart(conf) => {
+            let _ = writeln!(s, "ka_start {line} {}", q(conf));
+        }
+        Step::KeepalivedStop => {
+            let _ = writeln!(s, "ka_stop {line}");
+        }
+        Step::KeepalivedReload => {
+            let _ = writeln!(s, "ka_reload {line}");
         }
         Step::Skip(why) => {
             let _ = writeln!(s, "echo {}", q(&format!("@@LVL skip {line} {why}")));

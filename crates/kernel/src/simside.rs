@@ -40,6 +40,11 @@ pub struct SimRun {
     pub failed: Vec<(usize, String)>,
     /// Timed actions within the run: (index in the file, time, host index).
     pub actions: Vec<(usize, SimTime, usize)>,
+    /// VIPs keepalived added (`true`) and removed up to the kernel run's
+    /// collection time: (time, host index, address, added).
+    pub vips: Vec<(SimTime, usize, std::net::Ipv4Addr, bool)>,
+    /// When keepalived's checkers took a real server out or put it back.
+    pub checks: Vec<SimTime>,
 }
 
 /// The views compared, as `(tag, ipvsadm arguments)`.
@@ -96,6 +101,28 @@ pub fn run(file: &str, src: &str, directors: &[&str]) -> Result<SimRun, Scenario
         .max()
         .unwrap_or(SimTime::ZERO);
     let collect = last + SimDuration::from_millis(1);
+    let mut vips: Vec<(SimTime, usize, std::net::Ipv4Addr, bool)> = Vec::new();
+    for (h, host) in sc.world.hosts.iter().enumerate() {
+        for (t, a, added) in &host.keepalived.vip_log {
+            if *t <= collect {
+                vips.push((*t, h, *a, *added));
+            }
+        }
+    }
+    vips.sort_by_key(|v| (v.0, v.1));
+    let mut checks: Vec<SimTime> = sc
+        .world
+        .hosts
+        .iter()
+        .flat_map(|h| &h.keepalived.events)
+        .filter(|(t, e)| {
+            *t <= collect
+                && e.starts_with("real server")
+                && (e.contains(" DOWN ") || e.contains(" UP "))
+        })
+        .map(|(t, _)| *t)
+        .collect();
+    checks.sort();
     let mut sc = scenario::load(file, src, TraceLevel::Off, None)?;
     sc.world.step_until(collect);
     let mut outs = BTreeMap::new();
@@ -116,5 +143,7 @@ pub fn run(file: &str, src: &str, directors: &[&str]) -> Result<SimRun, Scenario
         outs,
         failed,
         actions,
+        vips,
+        checks,
     })
 }

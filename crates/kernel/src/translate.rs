@@ -7,7 +7,10 @@
 //! `modprobe` of IPVS / ipip modules. `echo`/`cat <<EOF` into other files
 //! write into a private per-host folder (that is how `index.html` reaches
 //! the real server's httpd); `systemctl start httpd` (or nginx) starts a
-//! real HTTP server (busybox httpd) serving `/var/www/html`. Everything
+//! real HTTP server (busybox httpd) serving `/var/www/html`;
+//! `systemctl start|stop|restart|reload keepalived` (and `keepalived
+//! [-f FILE]`) run the real keepalived on the configuration the setup
+//! wrote into that folder. Everything
 //! else (`yum`, `hostnamectl`, `iptables -F`, `systemctl stop firewalld`,
 //! …) is skipped with a note saying why. Nothing else in a scenario file
 //! is ever executed.
@@ -65,6 +68,13 @@ pub enum Step {
     HttpdStart,
     /// Stop the HTTP server.
     HttpdStop,
+    /// Start the real keepalived (`keepalived -n`) on this configuration
+    /// file (as the host sees it), unless it is already running.
+    KeepalivedStart(String),
+    /// Stop keepalived (SIGTERM, waiting for it to exit, as systemctl does).
+    KeepalivedStop,
+    /// Reload keepalived's configuration (SIGHUP).
+    KeepalivedReload,
     /// Not run, and why.
     Skip(String),
 }
@@ -169,7 +179,7 @@ fn simple(s: &Simple, files: &mut BTreeMap<String, String>) -> Vec<Step> {
         }
         "hostnamectl" | "hostname" => skip("host names do not matter to IPVS"),
         "curl" => skip("clients run from the [[client]] entries"),
-        "keepalived" => skip("keepalived is not run by the kernel backend: VRRP is not compared"),
+        "keepalived" => keepalived(&args),
         other => vec![Step::Skip(format!(
             "`{other}` is not on the kernel backend's allow-list: not run"
         ))],
@@ -346,18 +356,54 @@ fn modprobe(args: &[String]) -> Vec<Step> {
         .collect()
 }
 
+/// Where keepalived reads its configuration by default.
+pub const KEEPALIVED_CONF: &str = "/etc/keepalived/keepalived.conf";
+
+/// `keepalived [-f FILE] …` typed by hand: starts the daemon (in the
+/// foreground, as the backend always runs it); `-t` and `-v` only print.
+fn keepalived(args: &[String]) -> Vec<Step> {
+    let mut file = KEEPALIVED_CONF.to_string();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-v" | "--version" | "-h" | "--help" => return skip("`keepalived -v` only prints"),
+            "-t" | "--config-test" => {
+                return skip("`keepalived -t` only checks the configuration and prints");
+            }
+            "-f" | "--use-file" => {
+                if let Some(f) = it.next() {
+                    file.clone_from(f);
+                }
+            }
+            s if s.starts_with("--use-file=") => file = s["--use-file=".len()..].to_string(),
+            _ => {}
+        }
+    }
+    if !file.starts_with('/') || !safe_path(&file) {
+        return skip("keepalived's configuration must be an absolute path without `..`");
+    }
+    vec![Step::KeepalivedStart(file)]
+}
+
 fn service(action: &str, unit: &str) -> Vec<Step> {
     let unit = unit.trim_end_matches(".service");
     match (unit, action) {
         ("httpd" | "apache2" | "nginx", "start" | "restart" | "reload") => vec![Step::HttpdStart],
         ("httpd" | "apache2" | "nginx", "stop") => vec![Step::HttpdStop],
-        ("keepalived", _) => {
-            skip("keepalived is not run by the kernel backend: VRRP is not compared")
-        }
+        ("keepalived", "start") => vec![Step::KeepalivedStart(KEEPALIVED_CONF.into())],
+        ("keepalived", "stop") => vec![Step::KeepalivedStop],
+        ("keepalived", "restart") => vec![
+            Step::KeepalivedStop,
+            Step::KeepalivedStart(KEEPALIVED_CONF.into()),
+        ],
+        ("keepalived", "reload") => vec![Step::KeepalivedReload],
         ("firewalld" | "iptables", _) => skip("a new network namespace has no firewall rules"),
         (_, "enable" | "disable" | "status" | "is-active") => {
             skip("boot-time and status actions change nothing now")
         }
+        ("keepalived", other) => vec![Step::Skip(format!(
+            "`{other}` is not a systemctl action: nothing is run"
+        ))],
         _ => vec![Step::Skip(format!(
             "service `{unit}` is not run by the kernel backend"
         ))],
@@ -415,6 +461,22 @@ mod tests {
         );
         assert_eq!(tr("systemctl start httpd"), [Step::HttpdStart]);
         assert_eq!(
+            tr("systemctl start  keepalived"),
+            [Step::KeepalivedStart(KEEPALIVED_CONF.into())]
+        );
+        assert_eq!(tr("service keepalived stop"), [Step::KeepalivedStop]);
+        assert_eq!(
+            tr("systemctl restart keepalived.service"),
+            [
+                Step::KeepalivedStop,
+                Step::KeepalivedStart(KEEPALIVED_CONF.into())
+            ]
+        );
+        assert_eq!(
+            tr("keepalived -D -f /etc/keepalived/lab.conf"),
+            [Step::KeepalivedStart("/etc/keepalived/lab.conf".into())]
+        );
+        assert_eq!(
             tr("modprobe ip_vs_wrr"),
             [Step::Modprobe("ip_vs_wrr".into())]
         );
@@ -437,6 +499,10 @@ mod tests {
             "modprobe usb_storage",
             "rm -rf /",
             "ip a | grep 10.0.0.100",
+            "keepalived -t",
+            "keepalived -f /etc/../etc/shadow",
+            "systemctl enable keepalived",
+            "systemctl stauts keepalived",
         ] {
             let s = tr(t);
             assert!(

@@ -31,6 +31,11 @@ pub struct Dest {
     pub svc_key: ServiceKey,
     /// The service's slot while the dest is in its list.
     pub svc: Option<SvcId>,
+    /// Which service object it was last bound to (`Service::seq`): a dest
+    /// taken back from the trash into a re-created service starts with
+    /// zeroed counters (`__ip_vs_update_dest`: `old_svc != svc` →
+    /// `ip_vs_zero_stats`).
+    pub svc_seq: u64,
     /// Real server address.
     pub addr: Ipv4Addr,
     /// Real server port.
@@ -172,6 +177,7 @@ mod tests {
                 port: 80,
             },
             svc: None,
+            svc_seq: 0,
             addr: Ipv4Addr::new(10, 0, 0, 11),
             port: 80,
             fwd: FwdMethod::Route,

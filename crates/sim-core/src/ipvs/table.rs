@@ -492,12 +492,19 @@ impl Ipvs {
         }
         let uid = self.next_uid;
         self.next_uid += 1;
+        let seq = self.service(svc).map_or(0, |s| s.seq);
         let id = if let Some(pos) = trashed {
             let id = self.trash.remove(pos);
             if let Some(d) = self.dest_mut(id) {
                 d.available = true;
                 d.uid = uid;
                 d.svc = Some(svc);
+                // Back into a re-created service (keepalived restarting
+                // deletes and re-adds it): the kernel zeroes the counters.
+                if d.svc_seq != seq {
+                    d.stats = Stats::default();
+                    d.svc_seq = seq;
+                }
             }
             id
         } else {
@@ -505,6 +512,7 @@ impl Ipvs {
                 uid,
                 svc_key: *key,
                 svc: Some(svc),
+                svc_seq: seq,
                 addr: spec.addr,
                 port: spec.port,
                 fwd,

@@ -523,6 +523,33 @@ fn deleted_dest_goes_to_the_trash_and_its_packets_are_dropped() {
     assert!(lab.ipvs.trash().is_empty());
 }
 
+/// keepalived stopping deletes the service; starting again re-creates it and
+/// takes the dest back from the trash with its entries, but the kernel
+/// zeroes its counters (`__ip_vs_update_dest`: bound to another service).
+/// Same service, dest deleted and re-added: the counters stay.
+#[test]
+fn dest_back_from_the_trash_into_a_new_service_starts_with_zero_counters() {
+    let mut lab = setup("rr", &["10.0.0.11"], "-g");
+    let rs = "10.0.0.11:80";
+    lab.tcp(C1, VIP, "S");
+    lab.tcp(C1, VIP, ".");
+    assert_eq!(lab.dest(rs).stats.counters().conns, 1);
+    lab.ok(&format!("-d -t {VIP} -r {rs}"));
+    lab.ok(&format!("-a -t {VIP} -r {rs} -g"));
+    assert_eq!(lab.dest(rs).stats.counters().conns, 1, "same service: kept");
+    lab.ok(&format!("-D -t {VIP}"));
+    assert_eq!(lab.ipvs.trash().len(), 1);
+    lab.ok(&format!("-A -t {VIP} -s rr"));
+    lab.ok(&format!("-a -t {VIP} -r {rs} -g"));
+    assert!(lab.ipvs.trash().is_empty());
+    assert_eq!(lab.counts(rs), (1, 0, 0), "its entry is back");
+    assert_eq!(
+        lab.dest(rs).stats.counters().conns,
+        0,
+        "new service: zeroed"
+    );
+}
+
 #[test]
 fn expire_nodest_conn_reschedules_the_packet() {
     let mut lab = Lab::new();
