@@ -562,6 +562,89 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios")
     }
 
+    /// keepalived labs: both directors run the real keepalived on the
+    /// configuration the setup wrote; the stop and start actions become
+    /// `ka_stop`/`ka_start` at their scenario times; the VIPs and checker
+    /// window come from the configuration.
+    #[test]
+    fn keepalived_lab_runs_the_real_keepalived() {
+        use sim_core::time::{SimDuration, SimTime};
+        let (x, sim) = prepare(1, &scenarios().join("labs/tutorial-keepalived-dr.toml")).unwrap();
+        assert_eq!(x.not_run, None);
+        assert_eq!(x.keepalived, [0, 1]);
+        assert_eq!(x.directors, ["lvs-master", "lvs-backup"]);
+        let at = |s| SimTime::ZERO + SimDuration::from_secs(s);
+        assert_eq!(
+            x.ka_control,
+            [
+                (at(0), 0, true),
+                (at(0), 1, true),
+                (at(15), 0, false),
+                (at(25), 0, true)
+            ]
+        );
+        assert_eq!(
+            x.ka_vips
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            ["192.168.59.135"]
+        );
+        assert_eq!(x.ka_check_window, SimDuration::from_secs(3));
+        // the simulator's VIP moves: master, backup at 15.609 s, master again
+        let adds: Vec<(u64, usize)> = sim
+            .vips
+            .iter()
+            .filter(|v| v.3)
+            .map(|v| (v.0.as_nanos() / 1_000_000, v.1))
+            .collect();
+        assert_eq!(adds, [(3218, 0), (15609, 1), (28218, 0)]); // 3.21875 s
+        assert!(!sim.checks.is_empty());
+        let s = script::generate(std::slice::from_ref(&x), 8, 2);
+        for want in [
+            "ka_start 121 /etc/keepalived/keepalived.conf",
+            "ka_start 203 /etc/keepalived/keepalived.conf",
+            "ka_stop 286",
+            "ka_start 292 /etc/keepalived/keepalived.conf",
+            "\"$LVL_IP\" -n \"$LVL_P\"1-lvs-backup -ts -o monitor address",
+            "lvl_at \"$lvl_t0\" 1500\n{ printf",
+            "lvl_file 1 lvs-master ka-events \"$LVL_DIR/1/lvs-master/ka-events.log\"",
+        ] {
+            assert!(s.contains(want), "missing {want}");
+        }
+        // the configuration is written, exactly as the scenario has it
+        assert!(s.contains("/etc/keepalived/keepalived.conf"));
+        assert!(s.contains("virtual_router_id 62"));
+        let dir = std::env::temp_dir().join(format!("lvslab-ka-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("s.sh");
+        std::fs::write(&f, &s).unwrap();
+        let st = std::process::Command::new("sh")
+            .arg("-n")
+            .arg(&f)
+            .status()
+            .unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(st.success(), "generated script is not valid sh");
+    }
+
+    /// A timed action the kernel cannot do makes the scenario "not run",
+    /// naming it.
+    #[test]
+    fn unrunnable_actions_are_named() {
+        let (x, _) = prepare(1, &scenarios().join("labs/keepalived-split-brain.toml")).unwrap();
+        let why = x.not_run.unwrap();
+        assert!(why.contains("`iptables -A INPUT -p vrrp -j DROP`"), "{why}");
+        let (x, _) = prepare(
+            1,
+            &scenarios().join("lessons/keepalived-checker-timing.toml"),
+        )
+        .unwrap();
+        assert!(x.not_run.unwrap().contains("`poweroff`"));
+        let (x, _) = prepare(1, &scenarios().join("lessons/weight0-drain.toml")).unwrap();
+        assert_eq!(x.not_run, None);
+    }
+
     /// The generated script for real shipped scenarios is valid `sh`, keeps
     /// every network change inside its prefixed namespaces and replays the
     /// simulator's requests.

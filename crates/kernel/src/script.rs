@@ -62,21 +62,24 @@ x() { l=$1; shift; o=$("$@" 2>&1); rc=$?
   [ $rc -eq 0 ] || echo "@@LVL fail $l rc=$rc"; return 0; }
 w() { { echo "$2" > "$3"; } 2>/dev/null || echo "@@LVL fail $1 cannot write $3"; }
 # keepalived: ka_mark WHAT stamps a start/stop in the event log of the host
-# (wall clock, µs, as `ip -ts monitor` stamps the VIPs); the first start
-# of the experiment fixes its time 0 (uptime, centiseconds) for lvl_at.
+# (wall clock, µs, as `ip -ts monitor` stamps the VIPs).
 ka_mark() { echo "$1" | "$LVL_BB" ts "%Y-%m-%dT%H:%M:%.S" >> "$D"/ka-events.log; }
 ka_alive() { [ -r "/proc/$1/status" ] && ! grep -q "^State:[[:space:]]*Z" "/proc/$1/status"; }
 ka_start() { [ -f "$D"/keepalived.pid ] && ka_alive "$(cat "$D"/keepalived.pid)" && return 0
-  [ -f "$D"/../t0cs ] || { read -r u _ < /proc/uptime; echo "${u%.*}${u#*.}" > "$D"/../t0cs; }
   ka_mark start
   "$LVL_KEEPALIVED" -n -l -D -G -f "$D$2" -p "$D"/ka.pid -r "$D"/ka-vrrp.pid -c "$D"/ka-check.pid </dev/null >>"$D"/keepalived.log 2>&1 3>&- &
   echo $! > "$D"/keepalived.pid; ka_up </dev/null >/dev/null 2>&1 3>&- & }
+# ka_t0: the first VRRP process up is the experiment time 0 (uptime, cs).
+ka_t0() { [ -f "$D"/../t0cs ] && return 0; read -r u _ < /proc/uptime
+  echo "${u%.*}${u#*.}" > "$D"/../t0cs.$$ && mv -n "$D"/../t0cs.$$ "$D"/../t0cs; rm -f "$D"/../t0cs.$$; }
 # ka_up: stamps "up" when the VRRP process has joined 224.0.0.18 (its
 # socket is open, its timers run): keepalived itself starts slowly under
 # emulation, and the VRRP timing is measured from there too.
-ka_up() { n=0; while [ $n -lt 1000 ]; do
-  while read -r g _; do [ "$g" = 120000E0 ] && { ka_mark up; return 0; }; done < /proc/net/igmp
-  "$LVL_BB" usleep 10000; n=$((n+1)); done; }
+# It polls every 5 ms without starting a process (read -t on an idle fifo).
+ka_up() { "$LVL_BB" mkfifo "$D"/ka-up.fifo 2>/dev/null; exec 9<>"$D"/ka-up.fifo
+  rm -f "$D"/ka-up.fifo; n=0; while [ $n -lt 3000 ]; do
+  while read -r g _; do [ "$g" = 120000E0 ] && { ka_mark up; ka_t0; return 0; }; done < /proc/net/igmp
+  read -t 0.005 -u 9 _; n=$((n+1)); done; }
 ka_stop() { [ -f "$D"/keepalived.pid ] || return 0; p=$(cat "$D"/keepalived.pid); rm -f "$D"/keepalived.pid
   ka_mark stop; kill "$p" 2>/dev/null; n=0
   while ka_alive "$p" && [ $n -lt 250 ]; do "$LVL_BB" usleep 20000; n=$((n+1)); done
@@ -228,7 +231,17 @@ fn experiment(s: &mut String, x: &Experiment) {
         host_block(s, x, *hi, tr);
     }
     if ka {
-        // Time 0 is the first keepalived start (else now).
+        // Time 0 is when the first keepalived started in the setup has its
+        // VRRP process up (the simulator's starts at once), else now.
+        if x.ka_control
+            .iter()
+            .any(|c| c.0 == sim_core::time::SimTime::ZERO)
+        {
+            let _ = writeln!(
+                s,
+                "n=0; while [ ! -s \"$LVL_DIR/{e}/t0cs\" ] && [ $n -lt 1500 ]; do \"$LVL_BB\" usleep 10000; n=$((n+1)); done"
+            );
+        }
         let _ = writeln!(
             s,
             "lvl_t0=$(cat \"$LVL_DIR/{e}/t0cs\" 2>/dev/null) || lvl_t0=$(lvl_cs)"

@@ -1,7 +1,7 @@
 //! Running the script inside a qemu VM when the host kernel has no IPVS.
 //!
 //! The base image (Debian 12's cloud kernel, unpacked, and an initramfs
-//! with busybox, ip, ipvsadm and the modules) is built once by
+//! with busybox, ip, ipvsadm, keepalived and the modules) is built once by
 //! `guest/build-base.sh` into the cache folder (`$LVSLAB_CACHE`, else
 //! `$XDG_CACHE_HOME/lvslab`, else `~/.cache/lvslab`). Each run passes only
 //! the generated script, with `-fw_cfg`. The guest has no network device;
@@ -20,7 +20,8 @@ const BUILD_BASE: &str = include_str!("../guest/build-base.sh");
 const INIT: &str = include_str!("../guest/init");
 
 /// The apt packages the VM path needs on the host.
-pub const APT_PACKAGES: &str = "qemu-system-x86 busybox-static ipvsadm iproute2 kmod cpio";
+pub const APT_PACKAGES: &str =
+    "qemu-system-x86 busybox-static ipvsadm iproute2 kmod cpio keepalived";
 
 /// The cache folder.
 #[must_use]

@@ -5,8 +5,9 @@
 //! kernel's from the guest: each start/stop is stamped by busybox `ts`
 //! just before the command, each VIP change by `ip -ts monitor address`
 //! in the host's namespace (both wall clock, µs). Kernel time 0 is the
-//! first keepalived start, as the simulator's is the setup (where
-//! keepalived starts).
+//! first keepalived's VRRP process being up (it has joined 224.0.0.18;
+//! else the first start), as the simulator's is the setup, where its
+//! keepalived starts and is up at once.
 //!
 //! From the events come the measured times compared with [`TOLERANCE_S`]:
 //! the **takeover** (a host that held a VIP stops keepalived: time until
@@ -130,11 +131,20 @@ pub fn kernel_events(files: &[(String, String, String)], vips: &BTreeSet<Ipv4Add
             }
         }
     }
-    let t0 = abs
-        .iter()
-        .filter(|e| e.2 == Kind::Start)
-        .map(|e| e.0)
-        .fold(f64::INFINITY, f64::min);
+    // Time 0: the first VRRP process up (the simulator's keepalived is up
+    // at once), else the first start.
+    let first = |k: Kind| {
+        abs.iter()
+            .filter(|e| e.2 == k)
+            .map(|e| e.0)
+            .fold(f64::INFINITY, f64::min)
+    };
+    let t0 = first(Kind::Up);
+    let t0 = if t0.is_finite() {
+        t0
+    } else {
+        first(Kind::Start)
+    };
     let t0 = if t0.is_finite() { t0 } else { 0.0 };
     let mut v: Vec<Ev> = abs
         .into_iter()
@@ -499,7 +509,12 @@ mod tests {
         ];
         let ev = kernel_events(&files, &BTreeSet::from([VIP]));
         assert_eq!(ev.len(), 10, "{ev:?}");
-        assert_eq!(ev[0].t, 0.0);
+        // time 0 is the VRRP process up, 0.3 s after the first start
+        assert_eq!(
+            (ev[0].kind, ev[2].kind, ev[2].t),
+            (Kind::Start, Kind::Up, 0.0)
+        );
+        assert!((ev[0].t + 0.3).abs() < 1e-6);
         let m = measures(&ev);
         assert_eq!(m.len(), 3, "{m:?}");
         assert_eq!(m[0].what, What::Holds);
@@ -516,7 +531,7 @@ mod tests {
         let h = holders(&ev);
         assert_eq!(
             spans_text(&h[0].1),
-            "m 3.240s–6.024s, b 6.633s–12.277s, m 12.277s–end"
+            "m 2.940s–5.724s, b 6.333s–11.977s, m 11.977s–end"
         );
     }
 

@@ -32,9 +32,9 @@ pub struct Dest {
     /// The service's slot while the dest is in its list.
     pub svc: Option<SvcId>,
     /// Which service object it was last bound to (`Service::seq`): a dest
-    /// taken back from the trash into a re-created service starts with
-    /// zeroed counters (`__ip_vs_update_dest`: `old_svc != svc` →
-    /// `ip_vs_zero_stats`).
+    /// taken back from the trash into a re-created service has its counters
+    /// zeroed (`__ip_vs_update_dest`: `old_svc != svc` → `ip_vs_zero_stats`,
+    /// whose zero point is the last estimator tick).
     pub svc_seq: u64,
     /// Real server address.
     pub addr: Ipv4Addr,

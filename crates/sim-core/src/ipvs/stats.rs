@@ -95,6 +95,19 @@ impl Stats {
         self.inbps = 0;
         self.outbps = 0;
     }
+    /// `ip_vs_zero_stats` as `__ip_vs_update_dest` calls it for a dest
+    /// taken back from the trash into another service: the zero point is
+    /// the counters as the estimator last read them (its estimator stopped
+    /// in the trash), so what arrived after that tick still shows; the
+    /// rates restart.
+    pub fn zero_at_last_tick(&mut self) {
+        self.zero = self.last;
+        self.cps = 0;
+        self.inpps = 0;
+        self.outpps = 0;
+        self.inbps = 0;
+        self.outbps = 0;
+    }
     /// One 2-second estimator tick (`estimation_timer`).
     pub fn tick(&mut self) {
         let d = self.raw.minus(&self.last);

@@ -500,9 +500,10 @@ impl Ipvs {
                 d.uid = uid;
                 d.svc = Some(svc);
                 // Back into a re-created service (keepalived restarting
-                // deletes and re-adds it): the kernel zeroes the counters.
+                // deletes and re-adds it): the kernel zeroes the counters
+                // (to their value at the last estimator tick).
                 if d.svc_seq != seq {
-                    d.stats = Stats::default();
+                    d.stats.zero_at_last_tick();
                     d.svc_seq = seq;
                 }
             }

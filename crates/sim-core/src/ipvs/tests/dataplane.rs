@@ -525,8 +525,9 @@ fn deleted_dest_goes_to_the_trash_and_its_packets_are_dropped() {
 
 /// keepalived stopping deletes the service; starting again re-creates it and
 /// takes the dest back from the trash with its entries, but the kernel
-/// zeroes its counters (`__ip_vs_update_dest`: bound to another service).
-/// Same service, dest deleted and re-added: the counters stay.
+/// zeroes its counters (`__ip_vs_update_dest`: bound to another service) to
+/// the estimator's last reading. Same service, dest deleted and re-added:
+/// the counters stay.
 #[test]
 fn dest_back_from_the_trash_into_a_new_service_starts_with_zero_counters() {
     let mut lab = setup("rr", &["10.0.0.11"], "-g");
@@ -537,17 +538,19 @@ fn dest_back_from_the_trash_into_a_new_service_starts_with_zero_counters() {
     lab.ok(&format!("-d -t {VIP} -r {rs}"));
     lab.ok(&format!("-a -t {VIP} -r {rs} -g"));
     assert_eq!(lab.dest(rs).stats.counters().conns, 1, "same service: kept");
+    // The estimator reads the counters every 2 s; a connection after its
+    // last reading still shows after the zeroing.
+    lab.wait(3);
+    lab.tcp("10.1.1.2:1", VIP, "S");
     lab.ok(&format!("-D -t {VIP}"));
     assert_eq!(lab.ipvs.trash().len(), 1);
+    lab.wait(4);
     lab.ok(&format!("-A -t {VIP} -s rr"));
     lab.ok(&format!("-a -t {VIP} -r {rs} -g"));
     assert!(lab.ipvs.trash().is_empty());
-    assert_eq!(lab.counts(rs), (1, 0, 0), "its entry is back");
-    assert_eq!(
-        lab.dest(rs).stats.counters().conns,
-        0,
-        "new service: zeroed"
-    );
+    assert_eq!(lab.counts(rs), (2, 0, 0), "its entries are back");
+    let c = lab.dest(rs).stats.counters();
+    assert_eq!((c.conns, c.inpkts), (1, 1), "zeroed to the last reading");
 }
 
 #[test]
