@@ -236,6 +236,148 @@ impl<E> EventQueue<E> {
     }
 }
 
+/// A binary min-heap with the same `(time, seq)` contract as
+/// [`EventQueue`], for queues that stay small (the flow engine keeps only
+/// the requests in service in it): at a few dozen events a heap of 16-byte
+/// keys in one `Vec` beats the radix heap's buckets. No monotonicity is
+/// assumed. A key is `(time, seq << 24 | slot)`: the sequence number sits
+/// above the slot, so keys compare exactly as `(time, seq)`; the event
+/// itself waits in a slab.
+pub struct SmallQueue<E> {
+    heap: Vec<(u64, u64)>,
+    slab: Vec<Option<E>>,
+    free: Vec<u32>,
+    seq: u64,
+}
+
+/// Bits of a [`SmallQueue`] key that name the slab slot.
+const SLOT_BITS: u32 = 24;
+
+impl<E> std::fmt::Debug for SmallQueue<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmallQueue")
+            .field("pending", &self.heap.len())
+            .field("seq", &self.seq)
+            .finish()
+    }
+}
+
+impl<E> Default for SmallQueue<E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<E> SmallQueue<E> {
+    /// An empty queue.
+    #[must_use]
+    pub fn new() -> Self {
+        SmallQueue {
+            heap: Vec::new(),
+            slab: Vec::new(),
+            free: Vec::new(),
+            seq: 0,
+        }
+    }
+
+    /// Schedules `ev` at `at`; returns its sequence number.
+    ///
+    /// # Panics
+    /// With more than 2^24 events pending at once, or after 2^40 pushes.
+    #[inline]
+    pub fn push(&mut self, at: SimTime, ev: E) -> u64 {
+        let seq = self.seq;
+        self.seq += 1;
+        assert!(seq < 1 << (64 - SLOT_BITS), "fewer than 2^40 events");
+        let slot = match self.free.pop() {
+            Some(i) => {
+                self.slab[i as usize] = Some(ev);
+                i
+            }
+            None => {
+                self.slab.push(Some(ev));
+                u32::try_from(self.slab.len() - 1).unwrap_or(u32::MAX)
+            }
+        };
+        assert!(slot < 1 << SLOT_BITS, "fewer than 2^24 pending events");
+        let key = (at.0, seq << SLOT_BITS | u64::from(slot));
+        // Sift up: move parents down into the hole, then fill it.
+        let mut i = self.heap.len();
+        self.heap.push(key);
+        while i > 0 {
+            let parent = (i - 1) / 2;
+            let p = self.heap[parent];
+            if key < p {
+                self.heap[i] = p;
+                i = parent;
+            } else {
+                break;
+            }
+        }
+        self.heap[i] = key;
+        seq
+    }
+
+    /// Removes and returns the earliest event.
+    #[inline]
+    pub fn pop(&mut self) -> Option<(SimTime, E)> {
+        let last = self.heap.pop()?;
+        let top = if self.heap.is_empty() {
+            last
+        } else {
+            let top = self.heap[0];
+            // Sift `last` down from the root.
+            let n = self.heap.len();
+            let mut i = 0;
+            loop {
+                let l = 2 * i + 1;
+                if l >= n {
+                    break;
+                }
+                let r = l + 1;
+                let c = if r < n && self.heap[r] < self.heap[l] {
+                    r
+                } else {
+                    l
+                };
+                let child = self.heap[c];
+                if child < last {
+                    self.heap[i] = child;
+                    i = c;
+                } else {
+                    break;
+                }
+            }
+            self.heap[i] = last;
+            top
+        };
+        #[expect(clippy::cast_possible_truncation, reason = "SLOT_BITS bits")]
+        let slot = (top.1 & ((1 << SLOT_BITS) - 1)) as u32;
+        self.free.push(slot);
+        let ev = self.slab.get_mut(slot as usize)?.take()?;
+        Some((SimTime(top.0), ev))
+    }
+
+    /// The time of the earliest event, if any.
+    #[inline]
+    #[must_use]
+    pub fn peek_time(&self) -> Option<SimTime> {
+        self.heap.first().map(|e| SimTime(e.0))
+    }
+
+    /// Number of pending events.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.heap.len()
+    }
+
+    /// No pending events.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -45,7 +45,7 @@
 
 use std::net::Ipv4Addr;
 
-use crate::engine::EventQueue;
+use crate::engine::SmallQueue;
 use crate::ipvs::{Ipvs, Protocol, ServiceKey, SvcId, TcpFlags};
 use crate::metrics::{Outcomes, RunMetrics};
 use crate::rng::{self, SimRng};
@@ -185,6 +185,9 @@ struct Req {
 
 struct Src {
     w: Workload,
+    /// Request and response sizes when fixed (no draw, no float rounding
+    /// per request).
+    fixed_sizes: (Option<u64>, Option<u64>),
     rng: SimRng,
     pool: ClientPool,
     sent: u64,
@@ -193,10 +196,10 @@ struct Src {
 
 /// The running simulation.
 struct Sim<'a> {
-    q: EventQueue<Ev>,
-    /// Next arrival of each open-loop source (kept out of the queue: one
-    /// push and pop fewer per request).
-    open: Vec<Option<u64>>,
+    q: SmallQueue<Ev>,
+    /// Next arrival of each open-loop source, `u64::MAX` for none (kept
+    /// out of the queue: one push and pop fewer per request).
+    open: Vec<u64>,
     /// Sources still sending.
     live_srcs: usize,
     now: u64,
@@ -404,9 +407,9 @@ impl<'a> Sim<'a> {
         vport: u16,
         method: crate::ipvs::FwdMethod,
     ) -> Sim<'a> {
-        let mut q = EventQueue::new();
+        let mut q = SmallQueue::new();
         let mut srcs = Vec::new();
-        let mut open = vec![None; cfg.workloads.len()];
+        let mut open = vec![u64::MAX; cfg.workloads.len()];
         for (i, w) in cfg.workloads.iter().enumerate() {
             let mut r = rng::stream(cfg.seed, &format!("flow/workload/{i}/{}", w.name));
             let (first, clients) = match &w.arrivals {
@@ -417,7 +420,9 @@ impl<'a> Sim<'a> {
             let wi = u32::try_from(i).unwrap_or(u32::MAX);
             match &w.arrivals {
                 Arrivals::Poisson { schedule, .. } => {
-                    open[i] = schedule.next_arrival(w.start_ns.saturating_sub(1), &mut r);
+                    open[i] = schedule
+                        .next_arrival(w.start_ns.saturating_sub(1), &mut r)
+                        .unwrap_or(u64::MAX);
                 }
                 Arrivals::Closed { users, .. } => {
                     for u in 0..*users {
@@ -426,6 +431,7 @@ impl<'a> Sim<'a> {
                 }
             }
             srcs.push(Src {
+                fixed_sizes: (w.request_size.fixed_u64(), w.response_size.fixed_u64()),
                 w: w.clone(),
                 rng: r,
                 pool,
@@ -478,22 +484,23 @@ impl<'a> Sim<'a> {
 
     /// The next event: the earliest of the queue's head and the open-loop
     /// sources' next arrivals (at equal times the queue goes first).
+    #[inline]
     fn next_event(&mut self) -> Option<(u64, Ev)> {
-        let mut best: Option<(usize, u64)> = None;
-        for (i, t) in self.open.iter().enumerate() {
-            if let Some(t) = *t
-                && best.is_none_or(|(_, b)| t < b)
-            {
-                best = Some((i, t));
-            }
-        }
-        match (best, self.q.peek_time()) {
-            (Some((i, t)), h) if h.is_none_or(|h| t < h.0) => {
-                self.open[i] = None;
-                let w = u32::try_from(i).unwrap_or(u32::MAX);
-                Some((t, Ev::Arrive { w, user: u32::MAX }))
-            }
-            _ => self.q.pop().map(|(t, e)| (t.0, e)),
+        let (i, t) = match self.open.as_slice() {
+            [t] => (0, *t),
+            many => many
+                .iter()
+                .copied()
+                .enumerate()
+                .min_by_key(|(_, t)| *t)
+                .unwrap_or((0, u64::MAX)),
+        };
+        if t != u64::MAX && self.q.peek_time().is_none_or(|h| t < h.0) {
+            self.open[i] = u64::MAX;
+            let w = u32::try_from(i).unwrap_or(u32::MAX);
+            Some((t, Ev::Arrive { w, user: u32::MAX }))
+        } else {
+            self.q.pop().map(|(t, e)| (t.0, e))
         }
     }
 

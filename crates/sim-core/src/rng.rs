@@ -101,3 +101,19 @@ mod tests {
         assert!(below(&mut a, 10) < 10);
     }
 }
+
+/// An exponential draw with mean 1 (the ziggurat method of Marsaglia and
+/// Tsang, as `rand_distr::Exp1`: one 64-bit draw in most calls, no
+/// logarithm).
+#[inline]
+pub fn exp1(rng: &mut SimRng) -> f64 {
+    use rand_distr::Distribution;
+    rand_distr::Exp1.sample(rng)
+}
+
+/// A standard normal draw (ziggurat, as `rand_distr::StandardNormal`).
+#[inline]
+pub fn std_normal(rng: &mut SimRng) -> f64 {
+    use rand_distr::Distribution;
+    rand_distr::StandardNormal.sample(rng)
+}

@@ -128,6 +128,7 @@ impl ServerModel {
     }
 
     /// Request `id` arrives at `now`.
+    #[inline]
     pub fn arrive(&mut self, now: u64, id: u32) -> Admit {
         if !self.up {
             return Admit::Down;
@@ -151,6 +152,7 @@ impl ServerModel {
 
     /// Request `id` finished at `now`; returns the next request to start and
     /// its service time, if one was waiting.
+    #[inline]
     pub fn finish(&mut self, now: u64, id: u32) -> Option<(u32, u64)> {
         self.account(now);
         if let Some(i) = self.in_service.iter().position(|x| *x == id) {

@@ -64,28 +64,33 @@ impl Dist {
     }
 
     /// One draw.
+    #[inline]
     pub fn sample(&self, rng: &mut SimRng) -> f64 {
         match self {
             Dist::Fixed(v) => *v,
-            Dist::Exponential { mean } => -mean * (1.0 - unit_f64(rng)).ln(),
+            Dist::Exponential { mean } => mean * crate::rng::exp1(rng),
             Dist::Lognormal { mean, sigma } => {
                 let mu = mean.ln() - sigma * sigma / 2.0;
-                (mu + sigma * std_normal(rng)).exp()
+                (mu + sigma * crate::rng::std_normal(rng)).exp()
             }
             Dist::Empirical(v) => empirical(v, unit_f64(rng)),
         }
     }
 
+    /// The value every draw gives, rounded as [`Dist::sample_u64`] rounds,
+    /// if the distribution is fixed.
+    #[must_use]
+    pub fn fixed_u64(&self) -> Option<u64> {
+        match self {
+            Dist::Fixed(v) => Some(round_u64(*v)),
+            _ => None,
+        }
+    }
+
     /// One draw rounded to a whole number of nanoseconds/bytes.
+    #[inline]
     pub fn sample_u64(&self, rng: &mut SimRng) -> u64 {
-        let x = self.sample(rng);
-        #[expect(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            reason = "non-negative, rounded, saturating"
-        )]
-        let v = (x + 0.5).max(0.0) as u64;
-        v
+        round_u64(self.sample(rng))
     }
 
     /// Parses the text of an empirical file: one value per line, `#`
@@ -137,13 +142,6 @@ fn empirical(v: &[f64], u: f64) -> f64 {
             v[i] + (v[j] - v[i]) * frac
         }
     }
-}
-
-/// A standard normal draw (Box–Muller, one of the pair).
-fn std_normal(rng: &mut SimRng) -> f64 {
-    let u1 = 1.0 - unit_f64(rng);
-    let u2 = unit_f64(rng);
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
 
 /// How an open-loop arrival rate (requests per second) changes over time.
@@ -233,29 +231,53 @@ impl RateSchedule {
 
     /// The next arrival strictly after `now_ns` of a Poisson process with
     /// this rate (exact, by thinning); `None` if the rate is 0 from now on.
+    #[inline]
     pub fn next_arrival(&self, now_ns: u64, rng: &mut SimRng) -> Option<u64> {
+        if let RateSchedule::Constant(r) = self
+            && *r > 0.0
+            && r.is_finite()
+        {
+            return Some(now_ns.saturating_add(gap_ns(1e9 / r, rng)));
+        }
         let lmax = self.max_rate();
         if lmax <= 0.0 || !lmax.is_finite() {
             return None;
         }
         let mean_gap = 1e9 / lmax;
-        let constant = matches!(self, RateSchedule::Constant(_));
         let mut t = now_ns;
         for _ in 0..1_000_000 {
-            let gap = -mean_gap * (1.0 - unit_f64(rng)).ln();
-            #[expect(
-                clippy::cast_possible_truncation,
-                clippy::cast_sign_loss,
-                reason = "non-negative gap in ns"
-            )]
-            let g = ((gap + 0.5) as u64).max(1);
-            t = t.saturating_add(g);
-            if constant || unit_f64(rng) * lmax < self.rate_at(t) {
+            t = t.saturating_add(gap_ns(mean_gap, rng));
+            if unit_f64(rng) * lmax < self.rate_at(t) {
                 return Some(t);
             }
         }
         None
     }
+}
+
+/// `x` rounded to the nearest whole number, 0 if negative.
+#[inline]
+fn round_u64(x: f64) -> u64 {
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "non-negative, rounded, saturating"
+    )]
+    let v = (x + 0.5).max(0.0) as u64;
+    v
+}
+
+/// An exponential gap of mean `mean_gap` ns, rounded, at least 1 ns.
+#[inline]
+fn gap_ns(mean_gap: f64, rng: &mut SimRng) -> u64 {
+    let gap = mean_gap * crate::rng::exp1(rng);
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "non-negative gap in ns"
+    )]
+    let g = ((gap + 0.5) as u64).max(1);
+    g
 }
 
 /// Client addresses and their ephemeral ports.
@@ -311,6 +333,7 @@ impl ClientPool {
     }
 
     /// A uniformly chosen client.
+    #[inline]
     pub fn pick(&self, rng: &mut SimRng) -> u32 {
         #[expect(clippy::cast_possible_truncation, reason = "below len (u32)")]
         let i = crate::rng::below(rng, self.ports.len() as u64) as u32;
@@ -318,6 +341,7 @@ impl ClientPool {
     }
 
     /// The next source port of client `i`.
+    #[inline]
     pub fn next_port(&mut self, i: u32) -> u16 {
         let slot = &mut self.ports[i as usize];
         let p = PORT_LO + *slot;

@@ -70,6 +70,8 @@ pub struct Fast {
     /// Bits for a dest index in a ring entry.
     dbits: u32,
     nooutput: bool,
+    /// The earliest expiry in the rings (`u64::MAX` when they are empty).
+    next_expiry: u64,
 }
 
 /// One of the two paths.
@@ -174,6 +176,7 @@ impl<'a> Path<'a> {
                 rings: Vec::new(),
                 dbits: dest_bits(infos_len),
                 nooutput,
+                next_expiry: u64::MAX,
             }),
             ipvs,
             svc,
@@ -215,53 +218,26 @@ impl<'a> Path<'a> {
 
     /// The client's SYN at `now`: the dest chosen (list index) and the
     /// entry, or `None` when no dest is available (ICMP port unreachable).
+    #[inline]
     pub fn syn(&mut self, now: u64, t: &Tuple, rng: &mut SimRng) -> Option<ConnRef> {
         match self {
-            Path::Ipvs { ipvs, dests, .. } => {
-                let m = meta(t, TcpFlags::SYN, Way::In, (Ipv4Addr::UNSPECIFIED, 0));
-                match ipvs.in_packet(SimTime(now), &m, rng) {
-                    InVerdict::Forward { daddr, dport, .. } => {
-                        let i = dests.iter().position(|d| *d == (daddr, dport))?;
-                        Some(ConnRef {
-                            dest: u16::try_from(i).unwrap_or(u16::MAX),
-                            ..ConnRef::default()
-                        })
-                    }
-                    _ => None,
-                }
-            }
+            Path::Ipvs { ipvs, dests, .. } => ipvs_syn(ipvs, dests, now, t, rng),
             Path::Fast(f, ..) => f.syn(now, t, rng),
         }
     }
 
     /// One more segment of an existing connection.
+    #[inline]
     pub fn segment(&mut self, now: u64, t: &Tuple, c: &mut ConnRef, way: Way, flags: TcpFlags) {
         match self {
-            Path::Ipvs {
-                ipvs, dests, svc, ..
-            } => {
-                let d = dests
-                    .get(c.dest as usize)
-                    .copied()
-                    .unwrap_or((Ipv4Addr::UNSPECIFIED, 0));
-                let m = meta(t, flags, way, d);
-                let _ = svc;
-                match way {
-                    Way::In => {
-                        let mut dummy = crate::rng::stream(0, "flow/unused");
-                        let _ = ipvs.in_packet(SimTime(now), &m, &mut dummy);
-                    }
-                    Way::Out => {
-                        let _ = ipvs.out_packet(SimTime(now), &m);
-                    }
-                }
-            }
+            Path::Ipvs { ipvs, dests, .. } => ipvs_segment(ipvs, dests, now, t, c, way, flags),
             Path::Fast(f, ..) => f.segment(c, way, flags),
         }
     }
 
     /// The connection sent its last segment at `now`: from here on only
     /// the entry's timer matters.
+    #[inline]
     pub fn last_segment(&mut self, now: u64, c: &ConnRef) {
         if let Path::Fast(f, ..) = self {
             f.park(now, c);
@@ -300,6 +276,55 @@ impl<'a> Path<'a> {
     }
 }
 
+/// The SYN on the IPVS path (out of line: the fast path is the hot one).
+#[inline(never)]
+fn ipvs_syn(
+    ipvs: &mut Ipvs,
+    dests: &[(Ipv4Addr, u16)],
+    now: u64,
+    t: &Tuple,
+    rng: &mut SimRng,
+) -> Option<ConnRef> {
+    let m = meta(t, TcpFlags::SYN, Way::In, (Ipv4Addr::UNSPECIFIED, 0));
+    match ipvs.in_packet(SimTime(now), &m, rng) {
+        InVerdict::Forward { daddr, dport, .. } => {
+            let i = dests.iter().position(|d| *d == (daddr, dport))?;
+            Some(ConnRef {
+                dest: u16::try_from(i).unwrap_or(u16::MAX),
+                ..ConnRef::default()
+            })
+        }
+        _ => None,
+    }
+}
+
+/// A later segment on the IPVS path.
+#[inline(never)]
+fn ipvs_segment(
+    ipvs: &mut Ipvs,
+    dests: &[(Ipv4Addr, u16)],
+    now: u64,
+    t: &Tuple,
+    c: &ConnRef,
+    way: Way,
+    flags: TcpFlags,
+) {
+    let d = dests
+        .get(c.dest as usize)
+        .copied()
+        .unwrap_or((Ipv4Addr::UNSPECIFIED, 0));
+    let m = meta(t, flags, way, d);
+    match way {
+        Way::In => {
+            let mut dummy = crate::rng::stream(0, "flow/unused");
+            let _ = ipvs.in_packet(SimTime(now), &m, &mut dummy);
+        }
+        Way::Out => {
+            let _ = ipvs.out_packet(SimTime(now), &m);
+        }
+    }
+}
+
 fn meta(t: &Tuple, flags: TcpFlags, way: Way, rs: (Ipv4Addr, u16)) -> PacketMeta {
     let (saddr, sport, daddr, dport) = match way {
         Way::In => (t.caddr, t.cport, t.vaddr, t.vport),
@@ -318,11 +343,20 @@ fn meta(t: &Tuple, flags: TcpFlags, way: Way, rs: (Ipv4Addr, u16)) -> PacketMeta
 }
 
 impl Fast {
+    #[inline]
     fn expire(&mut self, now: u64) {
+        if now >= self.next_expiry {
+            self.expire_due(now);
+        }
+    }
+
+    fn expire_due(&mut self, now: u64) {
+        let mut next = u64::MAX;
         for (_, ring) in &mut self.rings {
             let mask = (1u64 << self.dbits) - 1;
             while let Some(e) = ring.front() {
                 if e >> (self.dbits + 1) > now {
+                    next = next.min(e >> (self.dbits + 1));
                     break;
                 }
                 ring.pop_front();
@@ -337,8 +371,10 @@ impl Fast {
                 }
             }
         }
+        self.next_expiry = next;
     }
 
+    #[inline]
     fn syn(&mut self, now: u64, t: &Tuple, rng: &mut SimRng) -> Option<ConnRef> {
         self.expire(now);
         let pick = if self.wlc {
@@ -370,6 +406,7 @@ impl Fast {
     }
 
     /// `set_state` of `ip_vs_core.c` for TCP, on the copy.
+    #[inline]
     fn segment(&mut self, c: &mut ConnRef, way: Way, flags: TcpFlags) {
         let output = way == Way::Out;
         let dir = Dir::of(&mut c.nooutput, output);
@@ -394,11 +431,14 @@ impl Fast {
     /// The entry now only waits for its timer (`timeout` of its state from
     /// now), counted where it is (an entry left ESTABLISHED, as a DR
     /// director's is when the real server resets, stays in ActiveConn).
+    #[inline]
     fn park(&mut self, now: u64, c: &ConnRef) {
         let to = u64::from(self.timeouts.tcp[tcp_state(c.state) as usize]) * NS_PER_S;
         let i = c.dest as usize;
         let limit = (1u64 << (63 - self.dbits)) - 1;
-        let e = ((now + to).min(limit) << (self.dbits + 1))
+        let at = (now + to).min(limit);
+        self.next_expiry = self.next_expiry.min(at);
+        let e = (at << (self.dbits + 1))
             | (u64::from(!c.inactive) << self.dbits)
             | i as u64;
         match self.rings.iter_mut().find(|(t, _)| *t == to) {

@@ -28,15 +28,21 @@ impl Sim<'_> {
         };
         let caddr = src.pool.addr(client);
         let cport = src.pool.next_port(client);
-        let req_bytes = src.w.request_size.sample_u64(&mut src.rng);
-        let resp_bytes = src.w.response_size.sample_u64(&mut src.rng);
+        let req_bytes = match src.fixed_sizes.0 {
+            Some(b) => b,
+            None => src.w.request_size.sample_u64(&mut src.rng),
+        };
+        let resp_bytes = match src.fixed_sizes.1 {
+            Some(b) => b,
+            None => src.w.response_size.sample_u64(&mut src.rng),
+        };
         let max_time = src.w.max_time_ns;
         // Open loop: the next arrival is independent of this one.
         if user == u32::MAX {
             match &src.w.arrivals {
                 Arrivals::Poisson { schedule, .. } => {
                     match schedule.next_arrival(now, &mut src.rng) {
-                        Some(t) => self.open[wi] = Some(t),
+                        Some(t) => self.open[wi] = t,
                         None => {
                             src.done = true;
                             self.live_srcs -= 1;
@@ -129,6 +135,7 @@ impl Sim<'_> {
         }
     }
 
+    #[inline]
     fn arm_give_up(&mut self, slot: u32, max_time: Option<u64>) {
         if let Some(m) = max_time {
             let epoch = self.slots[slot as usize].epoch;
@@ -145,6 +152,7 @@ impl Sim<'_> {
 
     /// A closed-loop user whose request ended `after` ns from now thinks,
     /// then sends the next one.
+    #[inline]
     fn next_user(&mut self, w: u32, user: u32, after: u64) {
         if user == u32::MAX {
             return;

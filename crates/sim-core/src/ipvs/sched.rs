@@ -333,6 +333,7 @@ pub fn gcd(mut a: u32, mut b: u32) -> u32 {
 /// `a * b` in 64 bits (saturating; cannot saturate for ipvsadm's weight
 /// range 0..=65535).
 #[must_use]
+#[inline]
 pub fn mul64(a: u64, b: u32) -> u64 {
     a.saturating_mul(u64::from(b))
 }
@@ -343,23 +344,26 @@ pub fn mul64(a: u64, b: u32) -> u64 {
 /// `overhead(B) * w(D) > overhead(D) * w(B)` (strict, so list order wins ties).
 #[must_use]
 pub fn weighted_least(dests: &[DestInfo]) -> Option<usize> {
-    let mut best: Option<(usize, u64)> = None;
-    for (i, d) in dests.iter().enumerate() {
+    let first = dests
+        .iter()
+        .position(|d| !d.overloaded && d.weight > 0)?;
+    let (mut best, mut loh, mut lw) = (
+        first,
+        dests[first].overhead(),
+        u64::from(dests[first].weight),
+    );
+    for (i, d) in dests.iter().enumerate().skip(first + 1) {
         if d.overloaded {
             continue;
         }
-        match best {
-            None if d.weight > 0 => best = Some((i, d.overhead())),
-            None => {}
-            Some((b, loh)) => {
-                let doh = d.overhead();
-                if mul64(loh, d.weight) > mul64(doh, dests[b].weight) {
-                    best = Some((i, doh));
-                }
-            }
+        let (doh, dw) = (d.overhead(), u64::from(d.weight));
+        // The kernel's plain u64 products (no overflow: an overhead is
+        // below 2^41, a weight below 2^31).
+        if loh.wrapping_mul(dw) > doh.wrapping_mul(lw) {
+            (best, loh, lw) = (i, doh, dw);
         }
     }
-    best.map(|(i, _)| i)
+    Some(best)
 }
 
 /// `is_overloaded()` of `ip_vs_lblc.c` / `ip_vs_lblcr.c` (not the OVERLOAD

@@ -21,6 +21,7 @@ pub enum Dir {
 impl Dir {
     /// The table for a segment on an entry flagged (or not) `NOOUTPUT`; an
     /// output segment on such an entry clears the flag, as `set_state` does.
+    #[inline]
     pub fn of(nooutput: &mut bool, output: bool) -> Dir {
         match (output, *nooutput) {
             (true, _) => {
@@ -56,6 +57,7 @@ const INPUT_ONLY: [Row; 4] = [
 ];
 
 /// `tcp_state_idx`: rst, else syn, else fin, else ack; `None` if no flag.
+#[inline]
 fn event(f: TcpFlags) -> Option<usize> {
     if f.rst {
         Some(3)
@@ -73,6 +75,7 @@ fn event(f: TcpFlags) -> Option<usize> {
 /// `tcp_state_active`: whether an entry in `s` counts in ActiveConn
 /// (`ip_vs_proto_tcp.c`, `tcp_state_active_table`, kernels >= 4.10).
 #[must_use]
+#[inline]
 pub fn is_active(s: TcpState) -> bool {
     matches!(
         s,
@@ -82,6 +85,7 @@ pub fn is_active(s: TcpState) -> bool {
 
 /// The next state; a segment without any of the four flags gives CLOSE.
 #[must_use]
+#[inline]
 pub fn next(dir: Dir, cur: TcpState, f: TcpFlags) -> TcpState {
     let Some(ev) = event(f) else {
         return CL;
