@@ -35,6 +35,14 @@ pub fn run(
         })
     };
     let (ip, bb, ipvsadm) = (need("ip")?, need("busybox")?, need("ipvsadm")?);
+    // keepalived is optional: without it keepalived scenarios are "not run".
+    let keepalived = which("keepalived")
+        .or_else(|| {
+            Path::new("/usr/sbin/keepalived")
+                .is_file()
+                .then(|| "/usr/sbin/keepalived".into())
+        })
+        .unwrap_or_else(|| "keepalived".into());
     let spath = work.join("script.sh");
     std::fs::write(&spath, script).map_err(|e| format!("cannot write {}: {e}", spath.display()))?;
     let prefix = format!("lvl{}-", std::process::id());
@@ -47,6 +55,7 @@ pub fn run(
         .env("LVL_IP", &ip)
         .env("LVL_BB", &bb)
         .env("LVL_IPVSADM", &ipvsadm)
+        .env("LVL_KEEPALIVED", &keepalived)
         .env("LVL_DIR", work.join("fs"))
         .env("LVL_PREFIX", &prefix)
         .stdin(Stdio::null())

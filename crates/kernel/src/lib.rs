@@ -479,9 +479,16 @@ pub fn main(opts: &Options) -> Result<u8, String> {
         Backend::Vm => false,
         Backend::Auto => host_has_ipvs(),
     };
+    // 30 s per scenario, plus the scenario time of those that run
+    // keepalived (they wait for its timers in real time).
+    let real_time: u64 = exps
+        .iter()
+        .filter(|x| !x.keepalived.is_empty())
+        .map(|x| x.timeline.last().map_or(0, |t| t.1 / 1_000_000))
+        .sum();
     let limit = Duration::from_secs(
         opts.timeout
-            .unwrap_or(120 + 30 * u64::try_from(exps.len()).unwrap_or(0)),
+            .unwrap_or(120 + 30 * u64::try_from(exps.len()).unwrap_or(0) + real_time),
     );
     let work = std::env::temp_dir().join(format!("lvslab-kernel-{}", std::process::id()));
     std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;

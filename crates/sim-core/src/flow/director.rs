@@ -438,9 +438,7 @@ impl Fast {
         let limit = (1u64 << (63 - self.dbits)) - 1;
         let at = (now + to).min(limit);
         self.next_expiry = self.next_expiry.min(at);
-        let e = (at << (self.dbits + 1))
-            | (u64::from(!c.inactive) << self.dbits)
-            | i as u64;
+        let e = (at << (self.dbits + 1)) | (u64::from(!c.inactive) << self.dbits) | i as u64;
         match self.rings.iter_mut().find(|(t, _)| *t == to) {
             Some((_, r)) => r.push_back(e),
             None => {

@@ -344,9 +344,7 @@ pub fn mul64(a: u64, b: u32) -> u64 {
 /// `overhead(B) * w(D) > overhead(D) * w(B)` (strict, so list order wins ties).
 #[must_use]
 pub fn weighted_least(dests: &[DestInfo]) -> Option<usize> {
-    let first = dests
-        .iter()
-        .position(|d| !d.overloaded && d.weight > 0)?;
+    let first = dests.iter().position(|d| !d.overloaded && d.weight > 0)?;
     let (mut best, mut loh, mut lw) = (
         first,
         dests[first].overhead(),
