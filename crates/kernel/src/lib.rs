@@ -21,8 +21,10 @@
 //! Simplifications (named, as the lab names its own): segments have no
 //! latency or bandwidth limit on the kernel (sequential requests do not
 //! depend on them); the HTTP client is busybox wget and the server busybox
-//! httpd, so packet and byte counters are shown but not compared;
-//! keepalived and timed `[[action]]`s are not run on the kernel yet.
+//! httpd, so packet and byte counters are shown but not compared. The
+//! real keepalived runs where a scenario starts it ([`vrrp`] compares VIP
+//! holders and takeover times); timed `[[action]]`s run at their times, and
+//! a scenario whose action the kernel backend cannot do is "not run".
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -633,6 +635,118 @@ mod tests {
             .unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(st.success(), "generated script is not valid sh");
+    }
+
+    /// The comparison of a keepalived lab against a kernel run that behaves
+    /// like the simulator: VRRP agrees; a request near a checker verdict
+    /// that differs is timing, not counted; one far from any is a
+    /// difference; a slow takeover is a difference.
+    #[test]
+    fn keepalived_comparison_policy() {
+        use std::fmt::Write as _;
+        let (x, sim) = prepare(1, &scenarios().join("labs/tutorial-keepalived-dr.toml")).unwrap();
+        let mut k = results::KExp {
+            ok: true,
+            ..Default::default()
+        };
+        for (i, r) in sim.requests.iter().enumerate() {
+            let (rc, body) = match r.status {
+                Some(200) => (0, r.printed.clone()),
+                _ => (1, String::new()),
+            };
+            k.reqs.insert(i, results::KReq { rc, body });
+        }
+        k.outs.clone_from(&sim.outs);
+        for (_, tr) in &x.setup {
+            for t in tr {
+                for st in &t.steps {
+                    if let translate::Step::Skip(why) = st {
+                        k.skipped.push((t.line, why.clone()));
+                    }
+                }
+            }
+        }
+        // stamps: the simulator's times (+20 ms, +40 ms after a stop) on a
+        // wall clock starting at 12:00:00
+        let iso = |t: f64| {
+            let ms = (t * 1000.0).round() as u64;
+            format!(
+                "2026-12-03T12:{:02}:{:02}.{:03}000",
+                ms / 60_000,
+                ms / 1000 % 60,
+                ms % 1000
+            )
+        };
+        for (h, name) in [(0, "lvs-master"), (1, "lvs-backup")] {
+            let mut ev = String::new();
+            for (at, hi, on) in &x.ka_control {
+                if *hi == h {
+                    let t = at.as_secs_f64();
+                    let _ = writeln!(ev, "{} {}", iso(t), if *on { "start" } else { "stop" });
+                    if *on {
+                        let _ = writeln!(ev, "{} up", iso(t + 0.02));
+                    }
+                }
+            }
+            let mut addr = String::new();
+            for (at, hi, a, added) in &sim.vips {
+                if *hi == h {
+                    let _ = writeln!(
+                        addr,
+                        "[{}] {}3: ens33    inet {a}/32 scope global ens33",
+                        iso(at.as_secs_f64() + 0.06),
+                        if *added { "" } else { "Deleted " }
+                    );
+                }
+            }
+            k.outs.insert((name.into(), "ka-events".into()), ev);
+            k.outs.insert((name.into(), "ka-addr".into()), addr);
+        }
+        let r = compare::compare(&x, &sim, Some(&k), false);
+        assert_eq!(r.differences, 0, "{}", r.text);
+        assert!(r.text.contains("same: VRRP takeover of 192.168.59.135 after `systemctl stop keepalived` on lvs-master (stop #1, 15.000s): sim 0.609 s (lvs-backup), kernel 0.6"), "{}", r.text);
+        assert!(r.text.contains("same: VRRP: VIP 192.168.59.135 held by lvs-master → lvs-backup → lvs-master in turn"), "{}", r.text);
+        // one request near rs2's checker verdict, one far from everything
+        let near = sim
+            .requests
+            .iter()
+            .position(|q| q.start.as_secs_f64() > sim.checks[0].as_secs_f64() + 0.5)
+            .unwrap();
+        let far = sim
+            .requests
+            .iter()
+            .position(|q| q.start.as_secs_f64() > 8.0)
+            .unwrap();
+        for i in [near, far] {
+            k.reqs.insert(
+                i,
+                results::KReq {
+                    rc: 0,
+                    body: "rs9\n".into(),
+                },
+            );
+        }
+        let r = compare::compare(&x, &sim, Some(&k), false);
+        assert_eq!(r.differences, 1, "{}", r.text);
+        assert!(
+            r.text.contains(&format!("  DIFF request {} ", far + 1)),
+            "{}",
+            r.text
+        );
+        assert!(
+            r.text
+                .contains(&format!("timing (not counted): request {} ", near + 1)),
+            "{}",
+            r.text
+        );
+        // the backup taking 1 s longer than the simulator's skew time
+        let key = ("lvs-backup".to_string(), "ka-addr".to_string());
+        let slow = k.outs[&key].replacen("12:00:15.669", "12:00:16.669", 1);
+        assert_ne!(slow, k.outs[&key]);
+        k.outs.insert(key, slow);
+        let r = compare::compare(&x, &sim, Some(&k), false);
+        assert!(r.text.contains("DIFF VRRP takeover"), "{}", r.text);
+        assert!(r.text.contains("beyond ±0.25 s"), "{}", r.text);
     }
 
     /// A timed action the kernel cannot do makes the scenario "not run",
