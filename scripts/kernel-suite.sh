@@ -18,8 +18,8 @@ cargo build -q --bin lvslab
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-# The two keepalived scenarios come first: they run together (70 s and 35 s
-# of scenario time, two experiments at a time) while the rest waits.
+# The keepalived scenarios (70 s and 35 s of scenario time in real time)
+# each run alone: their VRRP timing is compared within 0.25 s.
 # keepalived-split-brain (iptables) and keepalived-checker-timing (poweroff)
 # report "not run", naming the action the kernel backend cannot do.
 target/debug/lvslab kernel "$@" \

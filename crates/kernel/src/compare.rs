@@ -17,7 +17,7 @@ use crate::Experiment;
 use crate::results::KExp;
 use crate::simside::SimRun;
 use crate::vrrp;
-use sim_core::time::{SimDuration, SimTime};
+use sim_core::time::SimTime;
 
 /// The outcome of one comparison.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -129,6 +129,11 @@ pub fn compare(x: &Experiment, sim: &SimRun, k: Option<&KExp>, verbose: bool) ->
             "  note: {overlap} requests overlap in the simulator; the kernel runs them one at a time, in the simulator's start order"
         );
     }
+    let ka = (!x.keepalived.is_empty()).then(|| ka_events(x, sim, k));
+    let windows = ka
+        .as_ref()
+        .map(|(a, b)| move_windows(a, b))
+        .unwrap_or_default();
     let mut rd = 0;
     let mut timing = 0;
     for (i, s) in sim.requests.iter().enumerate() {
@@ -144,7 +149,7 @@ pub fn compare(x: &Experiment, sim: &SimRun, k: Option<&KExp>, verbose: bool) ->
                 i + 1,
                 s.start.as_secs_f64()
             );
-            if let Some(why) = keepalived_timing(x, sim, s.start) {
+            if let Some(why) = keepalived_timing(x, sim, &windows, s.start) {
                 timing += 1;
                 let _ = writeln!(t, "  timing (not counted): {at}: {why}");
             } else {
@@ -178,25 +183,18 @@ pub fn compare(x: &Experiment, sim: &SimRun, k: Option<&KExp>, verbose: bool) ->
     diff += rd;
     // Requests that ran within 1 s of a VIP move: their answer may agree
     // while the director that served them differs.
-    let near_move: Vec<usize> = if x.keepalived.is_empty() {
-        Vec::new()
-    } else {
-        sim.requests
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| {
-                sim.vips
-                    .iter()
-                    .any(|v| v.0.as_nanos().abs_diff(r.start.as_nanos()) <= 1_000_000_000)
-            })
-            .map(|(i, _)| i + 1)
-            .collect()
-    };
+    let near_move: Vec<usize> = sim
+        .requests
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| in_window(&windows, r.start).is_some())
+        .map(|(i, _)| i + 1)
+        .collect();
     if !near_move.is_empty() {
         let v: Vec<String> = near_move.iter().map(ToString::to_string).collect();
         let _ = writeln!(
             t,
-            "  note: request(s) {} ran within 1 s of a VIP move: which director served them is a matter of timing",
+            "  note: request(s) {} ran near a VIP move (within 1 s of it on either side): which director served them is a matter of timing",
             v.join(", ")
         );
     }
@@ -227,7 +225,7 @@ pub fn compare(x: &Experiment, sim: &SimRun, k: Option<&KExp>, verbose: bool) ->
                     }
                     // each such request moves at most one entry
                     "lnc" => nd <= 2 * timing,
-                    "stats" => stats_diff(a, b, bound + estimator_allowance(x, sim, d)).0 == 0,
+                    "stats" => stats_follow(a, b, bound + estimator_allowance(x, sim, d)),
                     _ => false,
                 }
             };
@@ -248,16 +246,15 @@ pub fn compare(x: &Experiment, sim: &SimRun, k: Option<&KExp>, verbose: bool) ->
             diff += nd;
         }
     }
-    if !x.keepalived.is_empty() {
-        diff += keepalived(x, sim, k, t);
+    if let Some((sev, kev)) = &ka {
+        diff += vrrp::compare(sev, kev, t);
     }
     r.differences = diff;
     r
 }
 
-/// The VRRP comparison ([`crate::vrrp`]): the simulator's and the real
-/// keepalived's VIP holders and takeover/return times.
-fn keepalived(x: &Experiment, sim: &SimRun, k: &KExp, t: &mut String) -> usize {
+/// Both sides' keepalived events ([`crate::vrrp`]): simulator, kernel.
+fn ka_events(x: &Experiment, sim: &SimRun, k: &KExp) -> (Vec<vrrp::Ev>, Vec<vrrp::Ev>) {
     let name = |h: usize| {
         x.topo
             .hosts
@@ -309,35 +306,75 @@ fn keepalived(x: &Experiment, sim: &SimRun, k: &KExp, t: &mut String) -> usize {
         })
         .collect();
     let kev = vrrp::kernel_events(&files, &vips);
-    vrrp::compare(&sev, &kev, t)
+    (sev, kev)
+}
+
+/// The times around which a VIP moved, on either side: each of the
+/// simulator's adds and removals paired with the kernel's (same VIP, same
+/// kind, same rank), as `[earlier − 1 s, later + 1 s]` in seconds. A
+/// request in there may be served by either director (its SYN meets the
+/// old one, or waits for the move).
+fn move_windows(sev: &[vrrp::Ev], kev: &[vrrp::Ev]) -> Vec<(f64, f64)> {
+    let moves = |ev: &[vrrp::Ev], k: vrrp::Kind| -> Vec<f64> {
+        ev.iter().filter(|e| e.kind == k).map(|e| e.t).collect()
+    };
+    let mut kinds: Vec<vrrp::Kind> = Vec::new();
+    for e in sev.iter().chain(kev) {
+        if matches!(e.kind, vrrp::Kind::Add(_) | vrrp::Kind::Del(_)) && !kinds.contains(&e.kind) {
+            kinds.push(e.kind);
+        }
+    }
+    let mut out = Vec::new();
+    for k in kinds {
+        let (a, b) = (moves(sev, k), moves(kev, k));
+        for i in 0..a.len().max(b.len()) {
+            let ts: Vec<f64> = [a.get(i), b.get(i)]
+                .into_iter()
+                .flatten()
+                .copied()
+                .collect();
+            let lo = ts.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = ts.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            out.push((lo - 1.0, hi + 1.0));
+        }
+    }
+    out
+}
+
+/// The VIP-move window holding `start`, if any.
+fn in_window(windows: &[(f64, f64)], start: SimTime) -> Option<(f64, f64)> {
+    let t = start.as_secs_f64();
+    windows
+        .iter()
+        .copied()
+        .find(|(a, b)| (*a..=*b).contains(&t))
 }
 
 /// Why a request at `start` may meet another state on the kernel: it ran
-/// near a moment the simulator's keepalived changed something on its own
-/// clock (a VIP moving: within 1 s; a checker verdict: within the longest
-/// `delay_loop`, the real checker's phase being its own). `None` otherwise
-/// (and always without keepalived).
-fn keepalived_timing(x: &Experiment, sim: &SimRun, start: SimTime) -> Option<String> {
+/// near a moment keepalived changed something on its own clock (a VIP
+/// moving on either side: see [`move_windows`]; a checker verdict in the
+/// simulator: within the longest `delay_loop`, the real checker's phase
+/// being its own). `None` otherwise (and always without keepalived).
+fn keepalived_timing(
+    x: &Experiment,
+    sim: &SimRun,
+    windows: &[(f64, f64)],
+    start: SimTime,
+) -> Option<String> {
     if x.keepalived.is_empty() {
         return None;
     }
-    let near = |t: SimTime, w: SimDuration| {
-        let (a, b) = (start.as_nanos(), t.as_nanos());
-        a.abs_diff(b) <= w.as_nanos()
-    };
-    if let Some(v) = sim
-        .vips
-        .iter()
-        .find(|v| near(v.0, SimDuration::from_secs(1)))
-    {
+    if let Some((a, b)) = in_window(windows, start) {
         return Some(format!(
-            "within 1 s of the VIP moving in the simulator ({:.3}s)",
-            v.0.as_secs_f64()
+            "the VIP moved between {:.3}s and {:.3}s (simulator and kernel, ±1 s)",
+            a + 1.0,
+            b - 1.0
         ));
     }
+    let w = x.ka_check_window.as_nanos();
     sim.checks
         .iter()
-        .find(|c| near(**c, x.ka_check_window))
+        .find(|c| c.as_nanos().abs_diff(start.as_nanos()) <= w)
         .map(|c| {
             format!(
                 "within delay_loop {} s of a checker verdict in the simulator ({:.3}s); the real checkers keep their own phase",
@@ -371,6 +408,20 @@ fn estimator_allowance(x: &Experiment, sim: &SimRun, director: &str) -> u64 {
             .count();
     }
     u64::try_from(n).unwrap_or(u64::MAX)
+}
+
+/// `--stats` tables with the same rows whose `Conns` (service and real
+/// servers) are each off by at most `bound`.
+fn stats_follow(a: &str, b: &str, bound: u64) -> bool {
+    let (ra, rb) = (stats_rows(a), stats_rows(b));
+    ra.len() == rb.len()
+        && ra.iter().zip(&rb).all(|(x, y)| {
+            x.0 == y.0
+                && match (x.1[0].parse::<u64>(), y.1[0].parse::<u64>()) {
+                    (Ok(p), Ok(q)) => p.abs_diff(q) <= bound,
+                    _ => x.1[0] == y.1[0],
+                }
+        })
 }
 
 /// `ipvsadm -Ln` tables equal but for ActiveConn/InActConn values, each
@@ -609,6 +660,36 @@ mod tests {
 
     fn v(s: &[&str]) -> Vec<String> {
         s.iter().map(|x| (*x).to_string()).collect()
+    }
+
+    #[test]
+    fn vip_move_windows_span_both_sides() {
+        let vip = Ipv4Addr::new(10, 0, 0, 100);
+        let ev = |t: f64, kind| vrrp::Ev {
+            t,
+            host: "m".into(),
+            kind,
+        };
+        let sim = [
+            ev(3.2, vrrp::Kind::Add(vip)),
+            ev(28.2, vrrp::Kind::Add(vip)),
+        ];
+        let ker = [
+            ev(3.1, vrrp::Kind::Add(vip)),
+            ev(30.4, vrrp::Kind::Add(vip)),
+        ];
+        let w = move_windows(&sim, &ker);
+        assert_eq!(w.len(), 2);
+        assert!(
+            (w[1].0 - 27.2).abs() < 1e-9 && (w[1].1 - 31.4).abs() < 1e-9,
+            "{w:?}"
+        );
+        let at =
+            |s: f64| SimTime::ZERO + sim_core::time::SimDuration::from_millis((s * 1000.0) as u64);
+        assert!(in_window(&w, at(29.5)).is_some());
+        assert!(in_window(&w, at(31.5)).is_none());
+        // a move only one side made still gets its window
+        assert_eq!(move_windows(&sim, &ker[..1]).len(), 2);
     }
 
     #[test]

@@ -749,6 +749,26 @@ mod tests {
         assert!(r.text.contains("beyond ±0.25 s"), "{}", r.text);
     }
 
+    /// An experiment running keepalived runs alone; the others two at a
+    /// time, in order.
+    #[test]
+    fn keepalived_experiments_run_alone() {
+        let f = |n: &str, id| prepare(id, &scenarios().join(n)).unwrap().0;
+        let v = vec![
+            f("labs/tutorial-dr.toml", 1),
+            f("labs/tutorial-keepalived-dr.toml", 2),
+            f("labs/nat.toml", 3),
+            f("labs/tun.toml", 4),
+            f("labs/keepalived-split-brain.toml", 5),
+        ];
+        let ids: Vec<Vec<usize>> = script::sets(&v, 2)
+            .iter()
+            .map(|s| s.iter().map(|x| x.id).collect())
+            .collect();
+        // split-brain is "not run": it need not wait alone
+        assert_eq!(ids, [vec![1], vec![2], vec![3, 4], vec![5]]);
+    }
+
     /// A timed action the kernel cannot do makes the scenario "not run",
     /// naming it.
     #[test]
