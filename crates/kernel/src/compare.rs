@@ -240,7 +240,13 @@ pub fn compare(x: &Experiment, sim: &SimRun, k: Option<&KExp>, verbose: bool) ->
             } else {
                 let _ = writeln!(t, "  DIFF {d}: ipvsadm {args} (- simulator, + kernel):");
             }
-            for l in lines {
+            for l in &lines {
+                // the whole view is already marked as following the timing
+                let l = if follows {
+                    l.strip_prefix(ESTIMATOR_NOTE).unwrap_or(l)
+                } else {
+                    l
+                };
                 let _ = writeln!(t, "      {l}");
             }
             diff += nd;
@@ -522,6 +528,9 @@ fn stats_rows(s: &str) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
+/// The prefix of a `Conns` line explained by the estimator's phase.
+const ESTIMATOR_NOTE: &str = "(known, not counted: the kernel's 2-second estimator had not read the last connections before keepalived deleted the service) ";
+
 /// `--stats` differences in `Conns`. A real server's `Conns` may differ by
 /// up to `allow` (see [`estimator_allowance`]): listed as known, not counted.
 fn stats_diff(a: &str, b: &str, allow: u64) -> (usize, Vec<String>) {
@@ -556,9 +565,7 @@ fn stats_diff(a: &str, b: &str, allow: u64) -> (usize, Vec<String>) {
         let key = l[2..].rsplit_once(" Conns ").map_or("", |x| x.0);
         if known(key) {
             n -= 1;
-            lines.push(format!(
-                "(known, not counted: the kernel's 2-second estimator had not read the last connections before keepalived deleted the service) {l}"
-            ));
+            lines.push(format!("{ESTIMATOR_NOTE}{l}"));
         } else {
             lines.push(l);
         }

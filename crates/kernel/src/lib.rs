@@ -571,6 +571,32 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios")
     }
 
+    /// Compares `actual` with `tests/golden/kernel/<name>`; `UPDATE_GOLDEN=1`
+    /// rewrites it (temp file + rename) instead.
+    fn golden(name: &str, actual: &str) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/golden/kernel")
+            .join(name);
+        if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            let tmp = path.with_extension("tmp");
+            std::fs::write(&tmp, actual).unwrap();
+            std::fs::rename(&tmp, &path).unwrap();
+            return;
+        }
+        let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+            panic!(
+                "missing {}: run with UPDATE_GOLDEN=1 and review the diff",
+                path.display()
+            )
+        });
+        assert!(
+            expected == actual,
+            "{} differs (UPDATE_GOLDEN=1 regenerates; review with git diff)\n--- expected\n{expected}--- actual\n{actual}",
+            path.display()
+        );
+    }
+
     /// keepalived labs: both directors run the real keepalived on the
     /// configuration the setup wrote; the stop and start actions become
     /// `ka_stop`/`ka_start` at their scenario times; the VIPs and checker
@@ -621,6 +647,10 @@ mod tests {
         ] {
             assert!(s.contains(want), "missing {want}");
         }
+        let (n, _) = prepare(1, &scenarios().join("lessons/keepalived-nopreempt.toml")).unwrap();
+        let text = script::generate(std::slice::from_ref(&n), 8, 2);
+        let here = scenarios().display().to_string();
+        golden("keepalived-nopreempt.sh", &text.replace(&here, "scenarios"));
         // the configuration is written, exactly as the scenario has it
         assert!(s.contains("/etc/keepalived/keepalived.conf"));
         assert!(s.contains("virtual_router_id 62"));
@@ -704,6 +734,7 @@ mod tests {
         }
         let r = compare::compare(&x, &sim, Some(&k), false);
         assert_eq!(r.differences, 0, "{}", r.text);
+        golden("tutorial-keepalived-dr.report", &r.text);
         assert!(r.text.contains("same: VRRP takeover of 192.168.59.135 after `systemctl stop keepalived` on lvs-master (stop #1, 15.000s): sim 0.609 s (lvs-backup), kernel 0.6"), "{}", r.text);
         assert!(r.text.contains("same: VRRP: VIP 192.168.59.135 held by lvs-master → lvs-backup → lvs-master in turn"), "{}", r.text);
         // one request near rs2's checker verdict, one far from everything
