@@ -5,7 +5,7 @@
 # (the host's if it has IPVS and we are root, else a qemu VM booting
 # Debian 12's cloud kernel) and compares with the simulator. Exit 1 on any
 # difference. Needs: scripts/install-deps (qemu-system-x86 busybox-static
-# ipvsadm iproute2 kmod cpio keepalived) and apt metadata (`apt-get update`) for the
+# ipvsadm iproute2 kmod cpio keepalived iptables) and apt metadata (`apt-get update`) for the
 # one-time kernel download, cached in ~/.cache/lvslab/kernel-vm.
 # Time on 2 cores (qemu TCG): see README "Real kernel".
 set -euo pipefail
@@ -20,8 +20,8 @@ trap 'rm -f "$log"' EXIT
 status=0
 # The keepalived scenarios (70 s and 35 s of scenario time in real time)
 # each run alone: their VRRP timing is compared within 0.25 s.
-# keepalived-split-brain (iptables) and keepalived-checker-timing (poweroff)
-# report "not run", naming the action the kernel backend cannot do.
+# keepalived-checker-timing reports "not run", naming the action the kernel
+# backend cannot do (poweroff).
 target/debug/lvslab kernel "$@" \
   scenarios/labs/tutorial-keepalived-dr.toml scenarios/lessons/keepalived-nopreempt.toml \
   scenarios/labs/keepalived-split-brain.toml scenarios/lessons/keepalived-checker-timing.toml \

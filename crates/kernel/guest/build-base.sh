@@ -2,13 +2,14 @@
 # Builds (once, cached) the base image `lvslab kernel` boots under qemu:
 # Debian 12's linux-image-cloud-amd64 (6.1, IPVS as modules), only
 # downloaded and unpacked (nothing goes to /boot), plus an initramfs with
-# busybox, iproute2's ip, ipvsadm, keepalived (when installed: the VRRP
-# comparison), each with the shared libraries ldd names, the
+# busybox, iproute2's ip, ipvsadm, keepalived and iptables-legacy (when
+# installed: the VRRP comparison, filter rules), each with the shared
+# libraries ldd names, the
 # IPVS/veth/bridge/ipip modules and guest/init. Written by lvslab into its cache folder and run from there.
 #
 # Usage: build-base.sh CACHE_DIR STAMP     (STAMP changes when this file
 # or guest/init change). Prints KERNEL=, INITRD=, KV= lines on success.
-# Host packages: qemu-system-x86 busybox-static ipvsadm iproute2 kmod cpio keepalived
+# Host packages: qemu-system-x86 busybox-static ipvsadm iproute2 kmod cpio keepalived iptables
 set -euo pipefail
 CACHE=$1; STAMP=$2
 FLAVOUR=${LVSLAB_KERNEL_FLAVOUR:-cloud-amd64}
@@ -63,9 +64,26 @@ if [ ! -f "$BASE" ]; then
   else
     log "keepalived is not installed: keepalived scenarios will not run (apt-get install keepalived)"
   fi
+  # iptables (legacy, filter table) is optional too: `iptables -A INPUT -p vrrp -j DROP`.
+  XT=$(command -v xtables-legacy-multi || true)
+  [ -z "$XT" ] && [ -x /usr/sbin/xtables-legacy-multi ] && XT=/usr/sbin/xtables-legacy-multi
+  if [ -n "$XT" ]; then
+    copy_bin "$XT" usr/sbin/xtables-legacy-multi
+    ln -s xtables-legacy-multi "$ROOT/usr/sbin/iptables"
+    # its extensions, where it looks for them (XTABLES_LIBDIR)
+    for XLIB in /usr/lib/x86_64-linux-gnu/xtables /usr/lib/xtables /usr/lib64/xtables; do
+      [ -d "$XLIB" ] || continue
+      mkdir -p "$ROOT$XLIB"
+      cp "$XLIB"/libxt_*.so "$XLIB"/libipt_*.so "$ROOT$XLIB"/ 2>/dev/null || true
+      break
+    done
+    cp /etc/protocols "$ROOT/etc/protocols" 2>/dev/null || true
+  else
+    log "iptables is not installed: scenarios with iptables rules will not run (apt-get install iptables)"
+  fi
   MODS="ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh ip_vs_dh ip_vs_sed
         ip_vs_nq ip_vs_lblc ip_vs_lblcr ip_vs_mh ip_vs_fo ip_vs_ovf ip_vs_twos
-        veth bridge ipip qemu_fw_cfg"
+        veth bridge ipip qemu_fw_cfg ip_tables iptable_filter"
   : > "$ROOT/etc/modules.order"
   for m in $MODS; do
     modprobe -d "$KROOT" -S "$KV" --show-depends "$m" 2>/dev/null || echo "# $m not in $KV" >&2

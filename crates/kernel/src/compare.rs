@@ -311,15 +311,42 @@ fn ka_events(x: &Experiment, sim: &SimRun, k: &KExp) -> (Vec<vrrp::Ev>, Vec<vrrp
             (n, e, a)
         })
         .collect();
-    let kev = vrrp::kernel_events(&files, &vips);
+    let mut kev = vrrp::kernel_events(&files, &vips);
+    // The other timed actions, at their scenario times on both sides (the
+    // kernel runs them at those times from its time 0).
+    for (_, at, what) in &x.timeline {
+        if let crate::Timed::Action(h, tr) = what {
+            let ka = tr.iter().flat_map(|t| &t.steps).any(|st| {
+                matches!(
+                    st,
+                    crate::translate::Step::KeepalivedStart(_)
+                        | crate::translate::Step::KeepalivedStop
+                )
+            });
+            if !ka {
+                #[allow(clippy::cast_precision_loss)]
+                let t = *at as f64 / 1e6;
+                for v in [&mut sev, &mut kev] {
+                    v.push(vrrp::Ev {
+                        t,
+                        host: name(*h),
+                        kind: vrrp::Kind::Action,
+                    });
+                }
+            }
+        }
+    }
+    vrrp::sort(&mut sev);
+    vrrp::sort(&mut kev);
     (sev, kev)
 }
 
 /// The times around which a VIP moved, on either side: each of the
 /// simulator's adds and removals paired with the kernel's (same VIP, same
-/// kind, same rank), as `[earlier − 1 s, later + 1 s]` in seconds. A
-/// request in there may be served by either director (its SYN meets the
-/// old one, or waits for the move).
+/// kind, same rank), as `[earlier − 1 s, later + 1 s]` in seconds, and any
+/// time two hosts held it at once on either side (± 1 s). A request in
+/// there may be served by either director (its SYN meets the old one,
+/// waits for the move, or follows the last gratuitous ARP).
 fn move_windows(sev: &[vrrp::Ev], kev: &[vrrp::Ev]) -> Vec<(f64, f64)> {
     let moves = |ev: &[vrrp::Ev], k: vrrp::Kind| -> Vec<f64> {
         ev.iter().filter(|e| e.kind == k).map(|e| e.t).collect()
@@ -342,6 +369,23 @@ fn move_windows(sev: &[vrrp::Ev], kev: &[vrrp::Ev]) -> Vec<(f64, f64)> {
             let lo = ts.iter().copied().fold(f64::INFINITY, f64::min);
             let hi = ts.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             out.push((lo - 1.0, hi + 1.0));
+        }
+    }
+    // Two hosts holding a VIP at once (split brain): the client reaches the
+    // one whose gratuitous ARP it heard last.
+    for ev in [sev, kev] {
+        for (_, spans) in vrrp::holders(ev) {
+            for (i, a) in spans.iter().enumerate() {
+                for b in &spans[i + 1..] {
+                    let lo = a.1.max(b.1);
+                    let hi =
+                        a.2.unwrap_or(f64::INFINITY)
+                            .min(b.2.unwrap_or(f64::INFINITY));
+                    if lo < hi {
+                        out.push((lo - 1.0, hi + 1.0));
+                    }
+                }
+            }
         }
     }
     out
@@ -697,6 +741,18 @@ mod tests {
         assert!(in_window(&w, at(31.5)).is_none());
         // a move only one side made still gets its window
         assert_eq!(move_windows(&sim, &ker[..1]).len(), 2);
+        // split brain: b also holds it from 13.6 s to 25 s
+        let b = |t: f64, kind| vrrp::Ev {
+            t,
+            host: "b".into(),
+            kind,
+        };
+        let mut two = sim.to_vec();
+        two.extend([b(13.6, vrrp::Kind::Add(vip)), b(25.0, vrrp::Kind::Del(vip))]);
+        vrrp::sort(&mut two);
+        let w = move_windows(&two, &two);
+        assert!(in_window(&w, at(20.0)).is_some(), "{w:?}");
+        assert!(in_window(&w, at(10.0)).is_none(), "{w:?}");
     }
 
     #[test]

@@ -56,6 +56,10 @@ pub fn run(
         .env("LVL_BB", &bb)
         .env("LVL_IPVSADM", &ipvsadm)
         .env("LVL_KEEPALIVED", &keepalived)
+        .env(
+            "LVL_IPTABLES",
+            which("iptables").unwrap_or_else(|| "iptables".into()),
+        )
         .env("LVL_DIR", work.join("fs"))
         .env("LVL_PREFIX", &prefix)
         .stdin(Stdio::null())

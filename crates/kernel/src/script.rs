@@ -48,9 +48,10 @@ LVL_IP=${LVL_IP:-ip}
 LVL_BB=${LVL_BB:-busybox}
 LVL_IPVSADM=${LVL_IPVSADM:-ipvsadm}
 LVL_KEEPALIVED=${LVL_KEEPALIVED:-keepalived}
+LVL_IPTABLES=${LVL_IPTABLES:-iptables}
 LVL_DIR=${LVL_DIR:-/tmp/lvslab-kernel}
 LVL_P=${LVL_PREFIX:-lvl-}
-export LVL_IP LVL_BB LVL_IPVSADM LVL_KEEPALIVED LVL_DIR
+export LVL_IP LVL_BB LVL_IPVSADM LVL_KEEPALIVED LVL_IPTABLES LVL_DIR
 # lvl_ns NS CMD...: run CMD in the network namespace NS (setns only: cheaper
 # than `ip netns exec`, which also remounts /sys)
 lvl_ns() { ns=$1; shift; "$LVL_BB" nsenter --net="/run/netns/$LVL_P$ns" "$@"; }
@@ -225,6 +226,33 @@ fn experiment(s: &mut String, x: &Experiment) {
             s,
             "lvl_sched_ok {sch} || {{ echo \"@@LVL unsupported {e} ip_vs_{sch}\"; echo \"@@LVL notrun {e} ip_vs_{sch} missing\" >&3; {skip}; }}",
             sch = q(sch)
+        );
+    }
+    let iptables = x
+        .setup
+        .iter()
+        .flat_map(|(_, tr)| tr)
+        .chain(x.timeline.iter().flat_map(|(_, _, t)| match t {
+            Timed::Action(_, tr) => tr.as_slice(),
+            Timed::Request(_) => &[],
+        }))
+        .flat_map(|t| &t.steps)
+        .any(|st| {
+            matches!(
+                st,
+                Step::Run {
+                    prog: Prog::Iptables,
+                    ..
+                }
+            )
+        });
+    if iptables {
+        let why = "iptables is not installed (apt-get install iptables; the VM copies iptables-legacy from the host)";
+        let _ = writeln!(
+            s,
+            "command -v \"$LVL_IPTABLES\" >/dev/null 2>&1 || {{ echo {}; echo {} >&3; {skip}; }}",
+            q(&format!("@@LVL unsupported {e} {why}")),
+            q(&format!("@@LVL notrun {e} {why}"))
         );
     }
     if !x.keepalived.is_empty() {
@@ -410,6 +438,7 @@ fn step(s: &mut String, line: usize, st: &Step) {
                 Prog::Ip => "\"$LVL_IP\"".to_string(),
                 Prog::Ipvsadm => "\"$LVL_IPVSADM\"".to_string(),
                 Prog::Busybox(a) => format!("\"$LVL_BB\" {a}"),
+                Prog::Iptables => "\"$LVL_IPTABLES\"".to_string(),
             };
             let words: Vec<String> = args.iter().map(|a| q(a)).collect();
             let cmd = format!("{p} {}", words.join(" "));

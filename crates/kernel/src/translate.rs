@@ -3,7 +3,7 @@
 //! Only these run, inside the host's own network namespace and with their
 //! words passed as separate, quoted arguments (never through a shell):
 //! `ip` (no `netns`, `-n`, `-batch`), `ifconfig`, `route`, `arp`,
-//! `sysctl` on `net.*` keys, `echo V > /proc/sys/net/…`, `ipvsadm`, and
+//! `iptables` on the filter table (per network namespace), `sysctl` on `net.*` keys, `echo V > /proc/sys/net/…`, `ipvsadm`, and
 //! `modprobe` of IPVS / ipip modules. `echo`/`cat <<EOF` into other files
 //! write into a private per-host folder (that is how `index.html` reaches
 //! the real server's httpd); `systemctl start httpd` (or nginx) starts a
@@ -30,6 +30,8 @@ pub enum Prog {
     Ipvsadm,
     /// A busybox applet (`ifconfig`, `route`, `arp`, `sysctl`).
     Busybox(&'static str),
+    /// `iptables` (legacy, filter table only).
+    Iptables,
 }
 
 /// One thing to do for a setup command.
@@ -170,8 +172,16 @@ fn simple(s: &Simple, files: &mut BTreeMap<String, String>) -> Vec<Step> {
                 .all(|a| matches!(a.as_str(), "-F" | "-X" | "-Z"))
             {
                 skip("a new network namespace starts with empty iptables tables")
+            } else if args
+                .windows(2)
+                .any(|w| matches!(w[0].as_str(), "-t" | "--table") && w[1] != "filter")
+                || args
+                    .iter()
+                    .any(|a| a.starts_with("--table=") || a.starts_with("-t") && a.len() > 2)
+            {
+                skip("only iptables' filter table is applied by the kernel backend")
             } else {
-                skip("iptables rules are not applied by the kernel backend (not on its allow-list)")
+                vec![run(Prog::Iptables, args, s)]
             }
         }
         "yum" | "dnf" | "apt" | "apt-get" => {
@@ -490,7 +500,7 @@ mod tests {
             "exec bash",
             "sed -i 's/enforcing/disabled/' /etc/selinux/config",
             "systemctl stop firewalld",
-            "iptables -A INPUT -j DROP",
+            "iptables -t nat -A POSTROUTING -j MASQUERADE",
             "ip netns exec other reboot",
             "ip -n other link del eth0",
             "echo 1 > /proc/sys/kernel/panic",

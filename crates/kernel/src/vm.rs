@@ -21,7 +21,7 @@ const INIT: &str = include_str!("../guest/init");
 
 /// The apt packages the VM path needs on the host.
 pub const APT_PACKAGES: &str =
-    "qemu-system-x86 busybox-static ipvsadm iproute2 kmod cpio keepalived";
+    "qemu-system-x86 busybox-static ipvsadm iproute2 kmod cpio keepalived iptables";
 
 /// The cache folder.
 #[must_use]

@@ -38,6 +38,9 @@ pub enum Kind {
     Stop,
     /// keepalived's VRRP process is up (kernel only: it joined 224.0.0.18).
     Up,
+    /// Another timed `[[action]]` (e.g. an iptables rule): what happens
+    /// after it is not the consequence of an earlier start alone.
+    Action,
     /// A VIP was added.
     Add(Ipv4Addr),
     /// A VIP was removed.
@@ -265,7 +268,7 @@ pub fn measures(ev: &[Ev]) -> Vec<Measure> {
                 let mut startup = None;
                 for x in &ev[i + 1..] {
                     match x.kind {
-                        Kind::Stop => break,
+                        Kind::Stop | Kind::Action => break,
                         Kind::Up if x.host == e.host && startup.is_none() => {
                             startup = Some(x.t - e.t);
                         }
@@ -547,6 +550,27 @@ mod tests {
             ev(28.219, "m", Kind::Add(VIP)),
             ev(28.219, "b", Kind::Del(VIP)),
         ]
+    }
+
+    /// A VIP that a host takes after another timed action (split brain:
+    /// adverts dropped by iptables) is not timed from its start.
+    #[test]
+    fn an_action_ends_a_start_measurement() {
+        let mut ev = vec![
+            ev(0.0, "m", Kind::Start),
+            ev(0.0, "b", Kind::Start),
+            ev(3.219, "m", Kind::Add(VIP)),
+            ev(10.0, "b", Kind::Action),
+            ev(13.609, "b", Kind::Add(VIP)),
+        ];
+        sort(&mut ev);
+        let m = measures(&ev);
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert_eq!(m[0].host, "m");
+        assert_eq!(
+            spans_text(&holders(&ev)[0].1),
+            "m 3.219s–end, b 13.609s–end"
+        );
     }
 
     #[test]

@@ -5,9 +5,10 @@ LVL_IP=${LVL_IP:-ip}
 LVL_BB=${LVL_BB:-busybox}
 LVL_IPVSADM=${LVL_IPVSADM:-ipvsadm}
 LVL_KEEPALIVED=${LVL_KEEPALIVED:-keepalived}
+LVL_IPTABLES=${LVL_IPTABLES:-iptables}
 LVL_DIR=${LVL_DIR:-/tmp/lvslab-kernel}
 LVL_P=${LVL_PREFIX:-lvl-}
-export LVL_IP LVL_BB LVL_IPVSADM LVL_KEEPALIVED LVL_DIR
+export LVL_IP LVL_BB LVL_IPVSADM LVL_KEEPALIVED LVL_IPTABLES LVL_DIR
 # lvl_ns NS CMD...: run CMD in the network namespace NS (setns only: cheaper
 # than `ip netns exec`, which also remounts /sys)
 lvl_ns() { ns=$1; shift; "$LVL_BB" nsenter --net="/run/netns/$LVL_P$ns" "$@"; }
