@@ -277,8 +277,16 @@ fn experiment(s: &mut String, x: &Experiment) {
             q(&ns(e, host))
         );
     }
+    // The simulator runs every host's setup at time 0 at once; here the
+    // hosts' setups take seconds one after the other, so keepalived started
+    // in a setup starts after all of them (in host order): else its checkers
+    // could find a real server's httpd not started yet.
+    let ka_start = |st: &Step| matches!(st, Step::KeepalivedStart(_));
     for (hi, tr) in &x.setup {
-        host_block(s, x, *hi, tr);
+        host_block_of(s, x, *hi, tr, |st| !ka_start(st));
+    }
+    for (hi, tr) in &x.setup {
+        host_block_of(s, x, *hi, tr, ka_start);
     }
     if ka {
         // Time 0 is when the first keepalived started in the setup has its
@@ -347,10 +355,21 @@ fn experiment(s: &mut String, x: &Experiment) {
 /// Runs translated commands in one shell inside host `hi`'s namespace
 /// (a quoted here-document: nothing in it is expanded by this shell).
 fn host_block(s: &mut String, x: &Experiment, hi: usize, tr: &[Translated]) {
+    host_block_of(s, x, hi, tr, |_| true);
+}
+
+/// [`host_block`] with only the steps `keep` selects.
+fn host_block_of(
+    s: &mut String,
+    x: &Experiment,
+    hi: usize,
+    tr: &[Translated],
+    keep: impl Fn(&Step) -> bool,
+) {
     let host = &x.topo.hosts[hi].name;
     let mut body = String::new();
     for t in tr {
-        for st in &t.steps {
+        for st in t.steps.iter().filter(|st| keep(st)) {
             step(&mut body, t.line, st);
         }
     }

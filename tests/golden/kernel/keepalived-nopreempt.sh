@@ -183,7 +183,6 @@ virtual_server 192.168.59.135 80 {
     }
 }
 ' > "$D"/etc/keepalived/keepalived.conf
-ka_start 65 /etc/keepalived/keepalived.conf
 LVL_EOF
 } | lvl_ns 1-lvs-master "$LVL_BB" sh -s "$LVL_DIR/1/lvs-master"
 { printf '%s\n' "$LVL_HOST_LIB"; cat <<'LVL_EOF'
@@ -221,7 +220,6 @@ virtual_server 192.168.59.135 80 {
     }
 }
 ' > "$D"/etc/keepalived/keepalived.conf
-ka_start 107 /etc/keepalived/keepalived.conf
 LVL_EOF
 } | lvl_ns 1-lvs-backup "$LVL_BB" sh -s "$LVL_DIR/1/lvs-backup"
 { printf '%s\n' "$LVL_HOST_LIB"; cat <<'LVL_EOF'
@@ -244,6 +242,14 @@ w 130 1 /proc/sys/net/ipv4/conf/all/arp_ignore
 w 131 2 /proc/sys/net/ipv4/conf/all/arp_announce
 LVL_EOF
 } | lvl_ns 1-rs2 "$LVL_BB" sh -s "$LVL_DIR/1/rs2"
+{ printf '%s\n' "$LVL_HOST_LIB"; cat <<'LVL_EOF'
+ka_start 65 /etc/keepalived/keepalived.conf
+LVL_EOF
+} | lvl_ns 1-lvs-master "$LVL_BB" sh -s "$LVL_DIR/1/lvs-master"
+{ printf '%s\n' "$LVL_HOST_LIB"; cat <<'LVL_EOF'
+ka_start 107 /etc/keepalived/keepalived.conf
+LVL_EOF
+} | lvl_ns 1-lvs-backup "$LVL_BB" sh -s "$LVL_DIR/1/lvs-backup"
 n=0; while [ ! -s "$LVL_DIR/1/t0cs" ] && [ $n -lt 1500 ]; do "$LVL_BB" usleep 10000; n=$((n+1)); done
 lvl_t0=$(cat "$LVL_DIR/1/t0cs" 2>/dev/null) || lvl_t0=$(lvl_cs)
 echo "@@LVL phase 1 traffic" >&3
