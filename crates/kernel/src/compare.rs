@@ -573,7 +573,7 @@ fn stats_rows(s: &str) -> Vec<(String, Vec<String>)> {
 }
 
 /// The prefix of a `Conns` line explained by the estimator's phase.
-const ESTIMATOR_NOTE: &str = "(known, not counted: the kernel's 2-second estimator had not read the last connections before keepalived deleted the service) ";
+const ESTIMATOR_NOTE: &str = "(known, not counted: off by no more than the connections of the 2 s before keepalived deleted the service, which the kernel's estimator may not have read) ";
 
 /// `--stats` differences in `Conns`. A real server's `Conns` may differ by
 /// up to `allow` (see [`estimator_allowance`]): listed as known, not counted.
