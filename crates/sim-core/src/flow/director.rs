@@ -227,7 +227,7 @@ impl<'a> Path<'a> {
     }
 
     /// One more segment of an existing connection.
-    #[inline]
+    #[inline(always)]
     pub fn segment(&mut self, now: u64, t: &Tuple, c: &mut ConnRef, way: Way, flags: TcpFlags) {
         match self {
             Path::Ipvs { ipvs, dests, .. } => ipvs_segment(ipvs, dests, now, t, c, way, flags),
@@ -406,7 +406,7 @@ impl Fast {
     }
 
     /// `set_state` of `ip_vs_core.c` for TCP, on the copy.
-    #[inline]
+    #[inline(always)]
     fn segment(&mut self, c: &mut ConnRef, way: Way, flags: TcpFlags) {
         let output = way == Way::Out;
         let dir = Dir::of(&mut c.nooutput, output);
@@ -438,9 +438,7 @@ impl Fast {
         let limit = (1u64 << (63 - self.dbits)) - 1;
         let at = (now + to).min(limit);
         self.next_expiry = self.next_expiry.min(at);
-        let e = (at << (self.dbits + 1))
-            | (u64::from(!c.inactive) << self.dbits)
-            | i as u64;
+        let e = (at << (self.dbits + 1)) | (u64::from(!c.inactive) << self.dbits) | i as u64;
         match self.rings.iter_mut().find(|(t, _)| *t == to) {
             Some((_, r)) => r.push_back(e),
             None => {

@@ -344,23 +344,19 @@ pub fn mul64(a: u64, b: u32) -> u64 {
 /// `overhead(B) * w(D) > overhead(D) * w(B)` (strict, so list order wins ties).
 #[must_use]
 pub fn weighted_least(dests: &[DestInfo]) -> Option<usize> {
-    let first = dests
-        .iter()
-        .position(|d| !d.overloaded && d.weight > 0)?;
+    let first = dests.iter().position(|d| !d.overloaded && d.weight > 0)?;
     let (mut best, mut loh, mut lw) = (
         first,
         dests[first].overhead(),
         u64::from(dests[first].weight),
     );
-    for (i, d) in dests.iter().enumerate().skip(first + 1) {
-        if d.overloaded {
-            continue;
-        }
+    let rest = dests.get(first + 1..).unwrap_or_default();
+    for (k, d) in rest.iter().enumerate() {
         let (doh, dw) = (d.overhead(), u64::from(d.weight));
         // The kernel's plain u64 products (no overflow: an overhead is
         // below 2^41, a weight below 2^31).
-        if loh.wrapping_mul(dw) > doh.wrapping_mul(lw) {
-            (best, loh, lw) = (i, doh, dw);
+        if !d.overloaded && loh.wrapping_mul(dw) > doh.wrapping_mul(lw) {
+            (best, loh, lw) = (first + 1 + k, doh, dw);
         }
     }
     Some(best)
