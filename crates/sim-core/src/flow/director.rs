@@ -388,6 +388,7 @@ impl Fast {
                 daddr: t.vaddr,
                 dport: t.vport,
                 now: SimTime(now),
+                explain: false,
             };
             self.sched.schedule(&self.infos, &input, rng)
         }?;

@@ -82,6 +82,9 @@ pub struct SchedInput {
     pub dport: u16,
     /// Current virtual time.
     pub now: SimTime,
+    /// Whether [`Scheduler::explain`] will be asked about this decision
+    /// (its text is built only then: a flow run schedules millions).
+    pub explain: bool,
 }
 
 /// Scheduler flags from `ipvsadm -b` / keepalived (`sh-fallback`, `sh-port`, …).
@@ -118,6 +121,16 @@ pub enum DestChange {
         index: usize,
     },
 }
+
+/// Records the reason for a decision in `$s.why` when `$input.explain`.
+macro_rules! why {
+    ($s:expr, $input:expr, $($arg:tt)*) => {
+        if $input.explain {
+            $s.why = format!($($arg)*);
+        }
+    };
+}
+pub(crate) use why;
 
 /// A scheduling algorithm bound to one virtual service.
 pub trait Scheduler: fmt::Debug + Send {
@@ -406,6 +419,7 @@ pub(crate) mod testutil {
             daddr: Ipv4Addr::new(192, 168, 59, 135),
             dport: 80,
             now: SimTime::ZERO,
+            explain: true,
         }
     }
 
