@@ -266,9 +266,9 @@ fn round_u64(x: f64) -> u64 {
     #[expect(
         clippy::cast_possible_truncation,
         clippy::cast_sign_loss,
-        reason = "rounded; `as` saturates (a negative value or NaN gives 0)"
+        reason = "rounded; `as` saturates (NaN gives 0; above 2^63 ns, 292 years, stays there)"
     )]
-    let v = (x + 0.5) as u64;
+    let v = ((x + 0.5) as i64).max(0) as u64;
     v
 }
 
@@ -279,9 +279,9 @@ pub fn gap_ns(mean_gap: f64, rng: &mut SimRng) -> u64 {
     #[expect(
         clippy::cast_possible_truncation,
         clippy::cast_sign_loss,
-        reason = "non-negative gap in ns"
+        reason = "non-negative gap in ns (saturating at 2^63 ns, 292 years)"
     )]
-    let g = ((gap + 0.5) as u64).max(1);
+    let g = ((gap + 0.5) as i64).max(1) as u64;
     g
 }
 
