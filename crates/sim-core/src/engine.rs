@@ -240,11 +240,12 @@ impl<E> EventQueue<E> {
 /// [`EventQueue`], for queues that stay small (the flow engine keeps only
 /// the requests in service in it): at a few dozen events a heap of 16-byte
 /// keys in one `Vec` beats the radix heap's buckets. No monotonicity is
-/// assumed. A key is `(time, seq << 24 | slot)`: the sequence number sits
-/// above the slot, so keys compare exactly as `(time, seq)`; the event
-/// itself waits in a slab.
+/// assumed. A key is the `u128` `time << 64 | seq << 24 | slot`: the
+/// sequence number sits above the slot, so keys compare exactly as
+/// `(time, seq)`; the event itself waits in a slab.
 pub struct SmallQueue<E> {
-    heap: Vec<(u64, u64)>,
+    /// `time << 64 | seq << SLOT_BITS | slot`.
+    heap: Vec<u128>,
     slab: Vec<Option<E>>,
     free: Vec<u32>,
     seq: u64,
@@ -284,7 +285,7 @@ impl<E> SmallQueue<E> {
     ///
     /// # Panics
     /// With more than 2^24 events pending at once, or after 2^40 pushes.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, at: SimTime, ev: E) -> u64 {
         let seq = self.seq;
         self.seq += 1;
@@ -300,7 +301,7 @@ impl<E> SmallQueue<E> {
             }
         };
         assert!(slot < 1 << SLOT_BITS, "fewer than 2^24 pending events");
-        let key = (at.0, seq << SLOT_BITS | u64::from(slot));
+        let key = u128::from(at.0) << 64 | u128::from(seq << SLOT_BITS | u64::from(slot));
         // Sift up: move parents down into the hole, then fill it.
         let mut i = self.heap.len();
         self.heap.push(key);
@@ -326,24 +327,28 @@ impl<E> SmallQueue<E> {
             last
         } else {
             let top = self.heap[0];
-            // Sift `last` down from the root.
+            // Floyd: walk the hole at the root down to a leaf along the
+            // smaller children (one comparison a level), then sift `last`
+            // up from there (it rarely moves: it came from the bottom).
             let n = self.heap.len();
             let mut i = 0;
-            loop {
-                let l = 2 * i + 1;
-                if l >= n {
-                    break;
-                }
-                let r = l + 1;
-                let c = if r < n && self.heap[r] < self.heap[l] {
-                    r
-                } else {
-                    l
-                };
-                let child = self.heap[c];
-                if child < last {
-                    self.heap[i] = child;
-                    i = c;
+            let mut l = 1;
+            while l + 1 < n {
+                let c = l + usize::from(self.heap[l + 1] < self.heap[l]);
+                self.heap[i] = self.heap[c];
+                i = c;
+                l = 2 * i + 1;
+            }
+            if l + 1 == n {
+                self.heap[i] = self.heap[l];
+                i = l;
+            }
+            while i > 0 {
+                let parent = (i - 1) / 2;
+                let p = self.heap[parent];
+                if last < p {
+                    self.heap[i] = p;
+                    i = parent;
                 } else {
                     break;
                 }
@@ -351,18 +356,17 @@ impl<E> SmallQueue<E> {
             self.heap[i] = last;
             top
         };
-        #[expect(clippy::cast_possible_truncation, reason = "SLOT_BITS bits")]
-        let slot = (top.1 & ((1 << SLOT_BITS) - 1)) as u32;
+        let (slot, at) = ((top & ((1 << SLOT_BITS) - 1)) as u32, (top >> 64) as u64);
         self.free.push(slot);
         let ev = self.slab.get_mut(slot as usize)?.take()?;
-        Some((SimTime(top.0), ev))
+        Some((SimTime(at), ev))
     }
 
     /// The time of the earliest event, if any.
     #[inline]
     #[must_use]
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.first().map(|e| SimTime(e.0))
+        self.heap.first().map(|e| SimTime((e >> 64) as u64))
     }
 
     /// Number of pending events.
@@ -382,6 +386,46 @@ impl<E> SmallQueue<E> {
 mod tests {
     use super::*;
 
+    /// Runs `ops` on queue `q` and on a sorted set: pops (op 0) and pushes
+    /// mostly later than the last pop, sometimes earlier, often at equal
+    /// times.
+    fn sorted_model<Q>(
+        ops: &[(u64, u64)],
+        mut q: Q,
+        push: impl Fn(&mut Q, SimTime, usize),
+        pop: impl Fn(&mut Q) -> Option<(SimTime, usize)>,
+        peek: impl Fn(&Q) -> Option<SimTime>,
+        len: impl Fn(&Q) -> usize,
+    ) -> Result<(), proptest::test_runner::TestCaseError> {
+        let mut model = std::collections::BTreeSet::new();
+        let mut now = 0u64;
+        for (i, (op, dt)) in ops.iter().copied().enumerate() {
+            if op == 0 {
+                let got = pop(&mut q);
+                let want = model.pop_first();
+                proptest::prop_assert_eq!(got.map(|(t, e)| (t.0, e)), want);
+                if let Some((t, _)) = want {
+                    now = t;
+                }
+            } else {
+                let at = match op {
+                    1 => now + dt % 7,
+                    2 => now + dt * dt * 7919,
+                    _ => dt,
+                };
+                push(&mut q, SimTime(at), i);
+                model.insert((at, i));
+            }
+            proptest::prop_assert_eq!(len(&q), model.len());
+            proptest::prop_assert_eq!(peek(&q).map(|t| t.0), model.first().map(|x| x.0));
+        }
+        while let Some((t, e)) = pop(&mut q) {
+            proptest::prop_assert_eq!(Some((t.0, e)), model.pop_first());
+        }
+        proptest::prop_assert!(model.is_empty());
+        Ok(())
+    }
+
     #[test]
     fn equal_times_run_in_insertion_order() {
         let mut q = EventQueue::new();
@@ -399,35 +443,13 @@ mod tests {
         /// popped, against a sorted model.
         #[test]
         fn matches_a_sorted_model(ops in proptest::collection::vec((0u64..4, 0u64..50_000), 0..400)) {
-            let mut q = EventQueue::new();
-            let mut model = std::collections::BTreeSet::new();
-            let mut now = 0u64;
-            for (i, (op, dt)) in ops.into_iter().enumerate() {
-                if op == 0 {
-                    let got = q.pop();
-                    let want = model.pop_first();
-                    proptest::prop_assert_eq!(got.map(|(t, e)| (t.0, e)), want);
-                    if let Some((t, _)) = want {
-                        now = t;
-                    }
-                } else {
-                    // Mostly later than now (the world), sometimes earlier,
-                    // often equal times.
-                    let at = match op {
-                        1 => now + dt % 7,
-                        2 => now + dt * dt * 7919,
-                        _ => dt,
-                    };
-                    q.push(SimTime(at), i);
-                    model.insert((at, i));
-                }
-                proptest::prop_assert_eq!(q.len(), model.len());
-                proptest::prop_assert_eq!(q.peek_time().map(|t| t.0), model.first().map(|x| x.0));
-            }
-            while let Some((t, e)) = q.pop() {
-                proptest::prop_assert_eq!(Some((t.0, e)), model.pop_first());
-            }
-            proptest::prop_assert!(model.is_empty());
+            sorted_model(&ops, EventQueue::new(), |q, t, e| { q.push(t, e); }, EventQueue::pop, EventQueue::peek_time, EventQueue::len)?;
+        }
+
+        /// The same for the small queue of the flow engine.
+        #[test]
+        fn small_queue_matches_a_sorted_model(ops in proptest::collection::vec((0u64..4, 0u64..50_000), 0..400)) {
+            sorted_model(&ops, SmallQueue::new(), |q, t, e| { q.push(t, e); }, SmallQueue::pop, SmallQueue::peek_time, SmallQueue::len)?;
         }
 
         #[test]

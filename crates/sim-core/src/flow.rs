@@ -34,9 +34,11 @@
 //! The response time of a request is completion − arrival, plus the
 //! director's queueing delays in both directions.
 //!
-//! Events are kept in the engine's `(time, seq)` queue, except each
-//! open-loop source's next arrival, held beside it (one push and pop fewer
-//! per request); at equal times the queue's events run first. Model events
+//! Events are kept in a `(time, seq)` queue (the engine's
+//! [`crate::engine::SmallQueue`], a binary heap: only requests in service
+//! and timers wait in it), except each open-loop source's next arrival,
+//! held beside it (one push and pop fewer per request); at equal times the
+//! queue's events run first. Model events
 //! counted for speed are the popped ones (arrivals, completions, and the
 //! rarer timeouts and outages). Memory does not grow with the number of
 //! requests: only in-flight requests have a slot; latency statistics are
@@ -188,6 +190,9 @@ struct Src {
     /// Request and response sizes when fixed (no draw, no float rounding
     /// per request).
     fixed_sizes: (Option<u64>, Option<u64>),
+    /// The mean gap of a constant-rate Poisson source (no division per
+    /// request).
+    const_gap: Option<f64>,
     rng: SimRng,
     pool: ClientPool,
     sent: u64,
@@ -432,6 +437,10 @@ impl<'a> Sim<'a> {
             }
             srcs.push(Src {
                 fixed_sizes: (w.request_size.fixed_u64(), w.response_size.fixed_u64()),
+                const_gap: match &w.arrivals {
+                    Arrivals::Poisson { schedule, .. } => schedule.constant_gap_ns(),
+                    Arrivals::Closed { .. } => None,
+                },
                 w: w.clone(),
                 rng: r,
                 pool,

@@ -15,9 +15,10 @@
 //!
 //! Latencies are response times in nanoseconds, from the client sending
 //! its SYN to the last byte of the response (flow fidelity: arrival to
-//! completion plus director queueing). Percentiles come from
-//! [HdrHistogram](https://hdrhistogram.github.io/HdrHistogram/) histograms:
-//! 3 significant digits (relative error ≤ 0.1 %) for the service, 2 (≤ 1 %)
+//! completion plus director queueing). Percentiles come from streaming
+//! histograms with [HdrHistogram](https://hdrhistogram.github.io/HdrHistogram/)'s
+//! bucket layout and quantile rule (checked against the `hdrhistogram`
+//! crate, see [`LatencyHistogram`]): 3 significant digits (relative error ≤ 0.1 %) for the service, 2 (≤ 1 %)
 //! for each real server and each sample interval; the mean is exact.
 //! Only successful (`ok`) requests have a latency.
 //!

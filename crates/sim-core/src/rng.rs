@@ -66,6 +66,22 @@ pub fn unit_f64(rng: &mut SimRng) -> f64 {
     v * (1.0 / (1u64 << 53) as f64)
 }
 
+/// An exponential draw with mean 1 (the ziggurat method of Marsaglia and
+/// Tsang, as `rand_distr::Exp1`: one 64-bit draw in most calls, no
+/// logarithm).
+#[inline]
+pub fn exp1(rng: &mut SimRng) -> f64 {
+    use rand_distr::Distribution;
+    rand_distr::Exp1.sample(rng)
+}
+
+/// A standard normal draw (ziggurat, as `rand_distr::StandardNormal`).
+#[inline]
+pub fn std_normal(rng: &mut SimRng) -> f64 {
+    use rand_distr::Distribution;
+    rand_distr::StandardNormal.sample(rng)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,20 +116,4 @@ mod tests {
         assert!((0.0..1.0).contains(&v));
         assert!(below(&mut a, 10) < 10);
     }
-}
-
-/// An exponential draw with mean 1 (the ziggurat method of Marsaglia and
-/// Tsang, as `rand_distr::Exp1`: one 64-bit draw in most calls, no
-/// logarithm).
-#[inline]
-pub fn exp1(rng: &mut SimRng) -> f64 {
-    use rand_distr::Distribution;
-    rand_distr::Exp1.sample(rng)
-}
-
-/// A standard normal draw (ziggurat, as `rand_distr::StandardNormal`).
-#[inline]
-pub fn std_normal(rng: &mut SimRng) -> f64 {
-    use rand_distr::Distribution;
-    rand_distr::StandardNormal.sample(rng)
 }

@@ -229,15 +229,20 @@ impl RateSchedule {
         }
     }
 
+    /// The mean gap (ns) of a constant positive rate, if it is one.
+    #[must_use]
+    pub fn constant_gap_ns(&self) -> Option<f64> {
+        match self {
+            RateSchedule::Constant(r) if *r > 0.0 && r.is_finite() => Some(1e9 / r),
+            _ => None,
+        }
+    }
+
     /// The next arrival strictly after `now_ns` of a Poisson process with
     /// this rate (exact, by thinning); `None` if the rate is 0 from now on.
-    #[inline]
     pub fn next_arrival(&self, now_ns: u64, rng: &mut SimRng) -> Option<u64> {
-        if let RateSchedule::Constant(r) = self
-            && *r > 0.0
-            && r.is_finite()
-        {
-            return Some(now_ns.saturating_add(gap_ns(1e9 / r, rng)));
+        if let Some(mean) = self.constant_gap_ns() {
+            return Some(now_ns.saturating_add(gap_ns(mean, rng)));
         }
         let lmax = self.max_rate();
         if lmax <= 0.0 || !lmax.is_finite() {
@@ -261,22 +266,22 @@ fn round_u64(x: f64) -> u64 {
     #[expect(
         clippy::cast_possible_truncation,
         clippy::cast_sign_loss,
-        reason = "non-negative, rounded, saturating"
+        reason = "rounded; `as` saturates (NaN gives 0; above 2^63 ns, 292 years, stays there)"
     )]
-    let v = (x + 0.5).max(0.0) as u64;
+    let v = ((x + 0.5) as i64).max(0) as u64;
     v
 }
 
 /// An exponential gap of mean `mean_gap` ns, rounded, at least 1 ns.
 #[inline]
-fn gap_ns(mean_gap: f64, rng: &mut SimRng) -> u64 {
+pub fn gap_ns(mean_gap: f64, rng: &mut SimRng) -> u64 {
     let gap = mean_gap * crate::rng::exp1(rng);
     #[expect(
         clippy::cast_possible_truncation,
         clippy::cast_sign_loss,
-        reason = "non-negative gap in ns"
+        reason = "non-negative gap in ns (saturating at 2^63 ns, 292 years)"
     )]
-    let g = ((gap + 0.5) as u64).max(1);
+    let g = ((gap + 0.5) as i64).max(1) as u64;
     g
 }
 

@@ -61,6 +61,54 @@ fn check_reports_the_first_differing_line_of_a_command_output() {
 }
 
 #[test]
+fn lint_expectations_pin_a_lessons_mistake_and_quiet_check() {
+    // As shipped: the findings the lesson expects are not printed.
+    let (code, out, err) = lvslab(&["check", "scenarios/lessons/dr-arp-problem.toml"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!err.contains("lint:"), "{err}");
+
+    let text =
+        std::fs::read_to_string(root().join("scenarios/lessons/dr-arp-problem.toml")).unwrap();
+    let d = tmpdir("lint-expect");
+    // Fixed ARP sysctls on rs1 and rs2: the expected finding is gone.
+    let fixed = text.replace(
+        "route add -host 192.168.59.135 dev lo:0",
+        "route add -host 192.168.59.135 dev lo:0\necho 1 >/proc/sys/net/ipv4/conf/all/arp_ignore\necho 2 >/proc/sys/net/ipv4/conf/all/arp_announce",
+    );
+    assert_ne!(fixed, text);
+    let f = d.join("fixed.toml");
+    std::fs::write(&f, &fixed).unwrap();
+    let (code, out, _) = lvslab(&["check", f.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("lint finds \"answers ARP requests for the VIP\""),
+        "{out}"
+    );
+    // `never`: a lint expectation that the finding is absent fails on the lesson.
+    let never =
+        format!("{text}\n[[expect]]\nlint = \"arp_announce<2\"\nhost = \"rs1\"\nnever = true\n");
+    let f = d.join("never.toml");
+    std::fs::write(&f, never).unwrap();
+    let (code, out, _) = lvslab(&["check", f.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("lint found it: warning: rs1: arp_announce<2"),
+        "{out}"
+    );
+    // A lint expectation has no time.
+    let timed = format!("{text}\n[[expect]]\nlint = \"x\"\nat = \"1s\"\n");
+    let f = d.join("timed.toml");
+    std::fs::write(&f, timed).unwrap();
+    let (code, out, err) = lvslab(&["check", f.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        format!("{out}{err}").contains("timed.toml:102:6: error: a `lint` expectation has no time"),
+        "{out}{err}"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
 fn lint_names_each_lessons_mistake() {
     for (lesson, needle) in [
         ("dr-arp-problem", "arp_ignore=0"),

@@ -227,7 +227,7 @@ impl<'a> Path<'a> {
     }
 
     /// One more segment of an existing connection.
-    #[inline]
+    #[inline(always)]
     pub fn segment(&mut self, now: u64, t: &Tuple, c: &mut ConnRef, way: Way, flags: TcpFlags) {
         match self {
             Path::Ipvs { ipvs, dests, .. } => ipvs_segment(ipvs, dests, now, t, c, way, flags),
@@ -388,6 +388,7 @@ impl Fast {
                 daddr: t.vaddr,
                 dport: t.vport,
                 now: SimTime(now),
+                explain: false,
             };
             self.sched.schedule(&self.infos, &input, rng)
         }?;
@@ -406,7 +407,7 @@ impl Fast {
     }
 
     /// `set_state` of `ip_vs_core.c` for TCP, on the copy.
-    #[inline]
+    #[inline(always)]
     fn segment(&mut self, c: &mut ConnRef, way: Way, flags: TcpFlags) {
         let output = way == Way::Out;
         let dir = Dir::of(&mut c.nooutput, output);

@@ -425,12 +425,16 @@ pub struct Table {
     pub name: &'static str,
     /// Chains, built-ins first.
     pub chains: Vec<Chain>,
+    /// The hooks of the built-in chains, in their order (built-ins can be
+    /// neither deleted nor moved).
+    builtins: &'static [Hook],
 }
 
 impl Table {
-    fn new(name: &'static str, builtins: &[Hook]) -> Table {
+    fn new(name: &'static str, builtins: &'static [Hook]) -> Table {
         Table {
             name,
+            builtins,
             chains: builtins
                 .iter()
                 .map(|h| Chain {
@@ -562,6 +566,20 @@ impl Netfilter {
             verdict: Verdict::Accept,
             logs,
             has_rules,
+        }
+    }
+
+    /// The fast path's traversal of `hook` on a host with no rule: each
+    /// built-in chain's ACCEPT policy counts the packet, as `run` would.
+    pub fn count_policies(&mut self, hook: Hook, len: u32) {
+        for t in [&mut self.mangle, &mut self.filter] {
+            let k = t.builtins.iter().position(|h| *h == hook);
+            if let Some(c) = k.and_then(|k| t.chains.get_mut(k))
+                && c.policy.is_some()
+            {
+                c.policy_counts.0 += 1;
+                c.policy_counts.1 += u64::from(len);
+            }
         }
     }
 

@@ -574,6 +574,7 @@ impl Ipvs {
             daddr: m.daddr,
             dport: m.dport,
             now,
+            explain: self.explain,
         };
         let svc_port = skey.port();
         if m.sport == FTPDATA {

@@ -82,6 +82,9 @@ pub struct SchedInput {
     pub dport: u16,
     /// Current virtual time.
     pub now: SimTime,
+    /// Whether [`Scheduler::explain`] will be asked about this decision
+    /// (its text is built only then: a flow run schedules millions).
+    pub explain: bool,
 }
 
 /// Scheduler flags from `ipvsadm -b` / keepalived (`sh-fallback`, `sh-port`, …).
@@ -118,6 +121,16 @@ pub enum DestChange {
         index: usize,
     },
 }
+
+/// Records the reason for a decision in `$s.why` when `$input.explain`.
+macro_rules! why {
+    ($s:expr, $input:expr, $($arg:tt)*) => {
+        if $input.explain {
+            $s.why = format!($($arg)*);
+        }
+    };
+}
+pub(crate) use why;
 
 /// A scheduling algorithm bound to one virtual service.
 pub trait Scheduler: fmt::Debug + Send {
@@ -350,15 +363,13 @@ pub fn weighted_least(dests: &[DestInfo]) -> Option<usize> {
         dests[first].overhead(),
         u64::from(dests[first].weight),
     );
-    for (i, d) in dests.iter().enumerate().skip(first + 1) {
-        if d.overloaded {
-            continue;
-        }
+    let rest = dests.get(first + 1..).unwrap_or_default();
+    for (k, d) in rest.iter().enumerate() {
         let (doh, dw) = (d.overhead(), u64::from(d.weight));
         // The kernel's plain u64 products (no overflow: an overhead is
         // below 2^41, a weight below 2^31).
-        if loh.wrapping_mul(dw) > doh.wrapping_mul(lw) {
-            (best, loh, lw) = (i, doh, dw);
+        if !d.overloaded && loh.wrapping_mul(dw) > doh.wrapping_mul(lw) {
+            (best, loh, lw) = (first + 1 + k, doh, dw);
         }
     }
     Some(best)
@@ -408,6 +419,7 @@ pub(crate) mod testutil {
             daddr: Ipv4Addr::new(192, 168, 59, 135),
             dport: 80,
             now: SimTime::ZERO,
+            explain: true,
         }
     }
 

@@ -35,6 +35,12 @@
 //!
 //! [[expect]]                 # the whole trace equals a golden file
 //! golden_trace = "golden/tun.trace"
+//!
+//! [[expect]]                 # `lvslab lint` finds this (a lesson's intended
+//! lint = "answers ARP"       # mistake): a finding containing the text, on the
+//! host = "rs1"               # optional host; `never = true` for none. Checked
+//!                            # on the hosts as set up (time zero); `lvslab
+//!                            # check` does not print the findings expected
 //! ```
 //!
 //! sim-core reads no files: the caller passes the contents of golden files
@@ -89,6 +95,8 @@ pub(super) struct ExpectDoc {
     never: Option<bool>,
     #[serde(default)]
     golden_trace: Option<String>,
+    #[serde(default)]
+    lint: Option<Spanned<String>>,
     #[serde(default)]
     note: Option<String>,
 }
@@ -154,6 +162,16 @@ pub enum ExpectKind {
         /// Path relative to the scenario file.
         path: String,
     },
+    /// `lvslab lint` reports a finding containing `text` (on `host`), or
+    /// never does.
+    Lint {
+        /// The text.
+        text: String,
+        /// Host filter.
+        host: Option<String>,
+        /// `true` = no such finding.
+        never: bool,
+    },
 }
 
 /// One `[[expect]]`, located in its file.
@@ -189,7 +207,19 @@ impl Expectation {
                 )
             }
             ExpectKind::GoldenTrace { path } => format!("trace equals {path}"),
+            ExpectKind::Lint { text, never, .. } => format!(
+                "lint {} {text:?}",
+                if *never { "never finds" } else { "finds" }
+            ),
         }
+    }
+
+    /// Whether this is a `lint` expectation that `f` satisfies (so
+    /// `lvslab check` need not print `f`).
+    #[must_use]
+    pub fn expects_finding(&self, f: &crate::lint::Finding) -> bool {
+        matches!(&self.kind, ExpectKind::Lint { text, host, never: false }
+            if lint_matches(f, text, host.as_deref()))
     }
     /// Does checking it need the full trace?
     #[must_use]
@@ -248,11 +278,12 @@ fn build_one(
         d.command.is_some(),
         d.trace.is_some(),
         d.golden_trace.is_some(),
+        d.lint.is_some(),
     ];
     if kinds.iter().filter(|k| **k).count() != 1 {
         return Err(cx.err(
             span,
-            "an [[expect]] needs exactly one of: responses, share, failed_at_most, vip, command, trace, golden_trace",
+            "an [[expect]] needs exactly one of: responses, share, failed_at_most, vip, command, trace, golden_trace, lint",
             "write one [[expect]] table per expectation",
         ));
     }
@@ -336,6 +367,19 @@ fn build_one(
             host: host_name(cx, d.host.as_ref(), w)?,
             never: d.never.unwrap_or(false),
         }
+    } else if let Some(text) = &d.lint {
+        if let Some(a) = &d.at {
+            return Err(cx.err(
+                a.span(),
+                "a `lint` expectation has no time: lint looks at the hosts as their setup left them",
+                "remove `at`",
+            ));
+        }
+        ExpectKind::Lint {
+            text: text.get_ref().clone(),
+            host: host_name(cx, d.host.as_ref(), w)?,
+            never: d.never.unwrap_or(false),
+        }
     } else {
         ExpectKind::GoldenTrace {
             path: d.golden_trace.clone().unwrap_or_default(),
@@ -387,17 +431,63 @@ pub fn first_diff(expected: &str, actual: &str) -> String {
 
 /// Runs the scenario to its end, checking every expectation at its time.
 pub fn run_checks(sc: &mut Scenario, files: &dyn Check) -> Vec<CheckResult> {
+    // Lint looks at time zero, before anything runs.
+    let findings = if sc
+        .expectations
+        .iter()
+        .any(|e| matches!(e.kind, ExpectKind::Lint { .. }))
+    {
+        crate::lint::lint(sc)
+    } else {
+        Vec::new()
+    };
     let mut order: Vec<usize> = (0..sc.expectations.len()).collect();
     let end = SimTime::ZERO + sc.duration;
     order.sort_by_key(|&i| (sc.expectations[i].at.unwrap_or(end), i));
     let mut out: Vec<Option<CheckResult>> = vec![None; sc.expectations.len()];
     for i in order {
         let e = sc.expectations[i].clone();
+        if let ExpectKind::Lint { text, host, never } = &e.kind {
+            out[i] = Some(check_lint(&findings, &e, text, host.as_deref(), *never));
+            continue;
+        }
         sc.world.step_until(e.at.unwrap_or(end).max(sc.world.now));
         out[i] = Some(check_one(&mut sc.world, &e, files));
     }
     sc.world.step_until(end.max(sc.world.now));
     out.into_iter().flatten().collect()
+}
+
+fn lint_matches(f: &crate::lint::Finding, text: &str, host: Option<&str>) -> bool {
+    host.is_none_or(|h| f.host == h) && f.one_line().contains(text)
+}
+
+fn check_lint(
+    findings: &[crate::lint::Finding],
+    e: &Expectation,
+    text: &str,
+    host: Option<&str>,
+    never: bool,
+) -> CheckResult {
+    let hit = findings.iter().find(|f| lint_matches(f, text, host));
+    let failure = match (hit, never) {
+        (Some(f), true) => Some(format!("lint found it: {}", f.one_line())),
+        (None, false) => Some(if findings.is_empty() {
+            "lint found nothing".to_string()
+        } else {
+            format!(
+                "lint found {} other finding(s), first: {}",
+                findings.len(),
+                findings[0].one_line()
+            )
+        }),
+        _ => None,
+    };
+    CheckResult {
+        expect: e.clone(),
+        failure,
+        actual: None,
+    }
 }
 
 fn curl_results<'a>(
@@ -509,6 +599,8 @@ fn check_one(w: &mut World, e: &Expectation, files: &dyn Check) -> CheckResult {
                 )),
             }
         }
+        // Checked on the findings at time zero by `run_checks`.
+        ExpectKind::Lint { .. } => None,
     };
     CheckResult {
         expect: e.clone(),

@@ -89,6 +89,7 @@ impl World {
     ) -> Verdict {
         let host = &mut self.hosts[h];
         let verdict = if host.netfilter.is_empty() {
+            host.netfilter.count_policies(hook, p.total_len());
             Verdict::Accept
         } else {
             let in_name = in_if.map(|i| host.ifaces[i].name.clone());

@@ -11,7 +11,7 @@
 
 use std::net::Ipv4Addr;
 
-use super::{DestChange, DestInfo, SchedInput, Scheduler, hash_32, usable};
+use super::{DestChange, DestInfo, SchedInput, Scheduler, hash_32, usable, why};
 use crate::rng::SimRng;
 
 /// `IP_VS_DH_TAB_BITS`.
@@ -74,21 +74,26 @@ impl Scheduler for DestinationHashing {
         let found = self.buckets[b].and_then(|id| dests.iter().position(|d| d.id == id));
         match found {
             Some(i) if dests[i].available && usable(&dests[i]) => {
-                self.why = format!(
+                why!(
+                    self,
+                    input,
                     "dh: destination {} hashes to bucket {b} -> {}",
-                    input.daddr, dests[i].addr
+                    input.daddr,
+                    dests[i].addr
                 );
                 Some(i)
             }
             Some(i) => {
-                self.why = format!(
+                why!(
+                    self,
+                    input,
                     "dh: bucket {b} -> {} has weight 0 or is overloaded",
                     dests[i].addr
                 );
                 None
             }
             None => {
-                self.why = format!("dh: bucket {b} is empty");
+                why!(self, input, "dh: bucket {b} is empty");
                 None
             }
         }

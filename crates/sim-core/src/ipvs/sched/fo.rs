@@ -4,7 +4,7 @@
 //! starting from 0, so the first among equals in list order, and weight 0
 //! never). All new connections go to that one server.
 
-use super::{DestChange, DestInfo, SchedInput, Scheduler};
+use super::{DestChange, DestInfo, SchedInput, Scheduler, why};
 use crate::rng::SimRng;
 
 /// Weighted failover (stateless).
@@ -23,7 +23,7 @@ impl Scheduler for WeightedFailover {
     fn schedule(
         &mut self,
         dests: &[DestInfo],
-        _input: &SchedInput,
+        input: &SchedInput,
         _rng: &mut SimRng,
     ) -> Option<usize> {
         let mut hw = 0;
@@ -35,7 +35,12 @@ impl Scheduler for WeightedFailover {
             }
         }
         if let Some(i) = best {
-            self.why = format!("fo: {} has the highest weight ({hw})", dests[i].addr);
+            why!(
+                self,
+                input,
+                "fo: {} has the highest weight ({hw})",
+                dests[i].addr
+            );
         } else {
             self.why = "fo: no real server with weight > 0 and not overloaded".into();
         }

@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use super::{
-    DestChange, DestInfo, SchedInput, Scheduler, hash_32, lblc_overloaded, weighted_least,
+    DestChange, DestInfo, SchedInput, Scheduler, hash_32, lblc_overloaded, weighted_least, why,
 };
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
@@ -215,7 +215,7 @@ impl Scheduler for Lblc {
             if let Some(i) = dests.iter().position(|d| d.id == en.dest) {
                 let d = &dests[i];
                 if d.available && d.weight > 0 && !lblc_overloaded(d, dests) {
-                    self.why = format!("lblc: cache hit {daddr} -> {}", d.addr);
+                    why!(self, input, "lblc: cache hit {daddr} -> {}", d.addr);
                     return Some(i);
                 }
                 stale = "cached server has weight 0 or is lblc-overloaded (active > weight while another has active*2 < weight)";
@@ -237,7 +237,9 @@ impl Scheduler for Lblc {
                 },
             );
         }
-        self.why = format!(
+        why!(
+            self,
+            input,
             "lblc: {daddr}: {stale}; wlc picked {} ({}/{})",
             dests[i].addr,
             dests[i].overhead(),

@@ -25,7 +25,9 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use super::lblc::{DEFAULT_EXPIRATION, GcClock, LastUse};
-use super::{DestChange, DestInfo, SchedInput, Scheduler, lblc_overloaded, mul64, weighted_least};
+use super::{
+    DestChange, DestInfo, SchedInput, Scheduler, lblc_overloaded, mul64, weighted_least, why,
+};
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
 
@@ -179,7 +181,9 @@ impl Scheduler for Lblcr {
                     lastuse: now,
                 },
             );
-            self.why = format!(
+            why!(
+                self,
+                input,
                 "lblcr: {daddr}: miss; wlc picked {} (new set)",
                 dests[i].addr
             );
@@ -208,7 +212,9 @@ impl Scheduler for Lblcr {
         if let Some(i) = dest
             && !lblc_overloaded(&dests[i], dests)
         {
-            self.why = format!(
+            why!(
+                self,
+                input,
                 "lblcr: {daddr}: least loaded in the set is {}{note}",
                 dests[i].addr
             );
@@ -224,7 +230,9 @@ impl Scheduler for Lblcr {
             en.set.insert(0, id);
             en.lastmod = now;
         }
-        self.why = format!(
+        why!(
+            self,
+            input,
             "lblcr: {daddr}: set has no usable, non-overloaded member; wlc added {}{note}",
             dests[i].addr
         );

@@ -4,7 +4,7 @@
 //! `overhead = activeconns * 256 + inactconns` with strict `<`, so the first
 //! minimal one in list order wins. The weight's magnitude is ignored.
 
-use super::{DestChange, DestInfo, SchedInput, Scheduler};
+use super::{DestChange, DestInfo, SchedInput, Scheduler, why};
 use crate::rng::SimRng;
 
 /// Least-connection (stateless).
@@ -23,7 +23,7 @@ impl Scheduler for LeastConnection {
     fn schedule(
         &mut self,
         dests: &[DestInfo],
-        _input: &SchedInput,
+        input: &SchedInput,
         _rng: &mut SimRng,
     ) -> Option<usize> {
         let mut least: Option<(usize, u64)> = None;
@@ -38,7 +38,9 @@ impl Scheduler for LeastConnection {
         }
         match least {
             Some((i, oh)) => {
-                self.why = format!(
+                why!(
+                    self,
+                    input,
                     "lc: {} has the lowest 256*active+inactive = {oh}",
                     dests[i].addr
                 );

@@ -41,7 +41,7 @@
 
 use std::net::Ipv4Addr;
 
-use super::{DestChange, DestInfo, SchedFlags, SchedInput, Scheduler, gcd, usable};
+use super::{DestChange, DestInfo, SchedFlags, SchedInput, Scheduler, gcd, usable, why};
 use crate::rng::SimRng;
 
 /// Table size for the default `CONFIG_IP_VS_MH_TAB_INDEX = 12`.
@@ -226,15 +226,22 @@ impl Scheduler for MaglevHashing {
         };
         let ihash = hashkey(addr, port, HASH1_KEY, 0) % m;
         let Some(home) = find(ihash) else {
-            self.why = format!("mh: slot {ihash} for {addr} is empty");
+            why!(self, input, "mh: slot {ihash} for {addr} is empty");
             return None;
         };
         if usable(&dests[home]) {
-            self.why = format!("mh: {addr} hashes to slot {ihash} -> {}", dests[home].addr);
+            why!(
+                self,
+                input,
+                "mh: {addr} hashes to slot {ihash} -> {}",
+                dests[home].addr
+            );
             return Some(home);
         }
         if !self.flags.flag1 {
-            self.why = format!(
+            why!(
+                self,
+                input,
                 "mh: slot {ihash} -> {} has weight 0 or is overloaded (no mh-fallback)",
                 dests[home].addr
             );
@@ -245,14 +252,20 @@ impl Scheduler for MaglevHashing {
             let slot = hashkey(addr, port, HASH1_KEY, roffset) % m;
             let Some(i) = find(slot) else { break };
             if usable(&dests[i]) {
-                self.why = format!(
+                why!(
+                    self,
+                    input,
                     "mh: slot {ihash} unusable; mh-fallback found slot {slot} -> {}",
                     dests[i].addr
                 );
                 return Some(i);
             }
         }
-        self.why = format!("mh: slot {ihash} unusable and mh-fallback found nothing");
+        why!(
+            self,
+            input,
+            "mh: slot {ihash} unusable and mh-fallback found nothing"
+        );
         None
     }
 

@@ -13,7 +13,7 @@
 //! destinations map onto nginx peers.
 
 use super::nginx_swrr::{SwrrState, eligible, nginx_weight};
-use super::{DestChange, DestInfo, SchedInput, Scheduler};
+use super::{DestChange, DestInfo, SchedInput, Scheduler, why};
 use crate::rng::SimRng;
 
 /// nginx ip_hash (comparison only); keeps the round-robin fallback state.
@@ -54,7 +54,9 @@ impl Scheduler for NginxIpHash {
                     p += 1;
                 }
                 if eligible(&dests[p]) {
-                    self.why = format!(
+                    why!(
+                        self,
+                        input,
                         "nginx-ip_hash (not IPVS): {}.{}.{}.x hash {hash} -> {} (try {})",
                         key[0],
                         key[1],
@@ -67,7 +69,9 @@ impl Scheduler for NginxIpHash {
             }
         }
         if let Some(i) = self.rr.pick(|i| eligible(&dests[i])) {
-            self.why = format!(
+            why!(
+                self,
+                input,
                 "nginx-ip_hash (not IPVS): hash tries exhausted or single server; round robin -> {}",
                 dests[i].addr
             );

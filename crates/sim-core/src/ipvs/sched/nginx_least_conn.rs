@@ -10,7 +10,7 @@
 //! [`super::nginx_swrr`] for how destinations map onto nginx peers.
 
 use super::nginx_swrr::{SwrrState, eligible, nginx_weight};
-use super::{DestChange, DestInfo, SchedInput, Scheduler};
+use super::{DestChange, DestInfo, SchedInput, Scheduler, why};
 use crate::rng::SimRng;
 
 /// nginx least_conn (comparison only).
@@ -32,7 +32,7 @@ impl Scheduler for NginxLeastConn {
     fn schedule(
         &mut self,
         dests: &[DestInfo],
-        _input: &SchedInput,
+        input: &SchedInput,
         _rng: &mut SimRng,
     ) -> Option<usize> {
         self.rr.sync(dests);
@@ -77,7 +77,9 @@ impl Scheduler for NginxLeastConn {
             }
         }
         self.rr.peers[b].current -= total;
-        self.why = format!(
+        why!(
+            self,
+            input,
             "nginx-least_conn (not IPVS): {} has the fewest conns/weight = {}/{}{}",
             dests[b].addr,
             dests[b].activeconns,

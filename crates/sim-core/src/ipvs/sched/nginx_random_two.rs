@@ -13,7 +13,7 @@
 //! [`super::nginx_swrr`] for how destinations map onto nginx peers.
 
 use super::nginx_swrr::{SwrrState, eligible, nginx_weight};
-use super::{DestChange, DestInfo, SchedInput, Scheduler};
+use super::{DestChange, DestInfo, SchedInput, Scheduler, why};
 use crate::rng::{RngCore, SimRng};
 
 /// nginx random two (comparison only).
@@ -35,7 +35,7 @@ impl NginxRandomTwo {
         dests.len() - 1
     }
 
-    fn two(&mut self, dests: &[DestInfo], rng: &mut SimRng) -> Option<usize> {
+    fn two(&mut self, dests: &[DestInfo], input: &SchedInput, rng: &mut SimRng) -> Option<usize> {
         if dests.len() < 2 {
             return None;
         }
@@ -49,9 +49,13 @@ impl NginxRandomTwo {
                     let (c1, w1) = (i64::from(dests[p].activeconns), nginx_weight(&dests[p]));
                     let (c2, w2) = (i64::from(dests[i].activeconns), nginx_weight(&dests[i]));
                     let win = if c2 * w1 > c1 * w2 { p } else { i };
-                    self.why = format!(
+                    why!(
+                        self,
+                        input,
                         "nginx-random-two (not IPVS): drew {} and {}; {} has fewer conns/weight",
-                        dests[p].addr, dests[i].addr, dests[win].addr
+                        dests[p].addr,
+                        dests[i].addr,
+                        dests[win].addr
                     );
                     return Some(win);
                 }
@@ -77,15 +81,17 @@ impl Scheduler for NginxRandomTwo {
     fn schedule(
         &mut self,
         dests: &[DestInfo],
-        _input: &SchedInput,
+        input: &SchedInput,
         rng: &mut SimRng,
     ) -> Option<usize> {
         self.rr.sync(dests);
-        if let Some(i) = self.two(dests, rng) {
+        if let Some(i) = self.two(dests, input, rng) {
             return Some(i);
         }
         if let Some(i) = self.rr.pick(|i| eligible(&dests[i])) {
-            self.why = format!(
+            why!(
+                self,
+                input,
                 "nginx-random-two (not IPVS): no two usable draws in 20 tries; round robin -> {}",
                 dests[i].addr
             );

@@ -17,7 +17,7 @@
 //! `effective_weight` stays equal to `weight`. Any change of the server list
 //! resets the counters (as an nginx reload does).
 
-use super::{DestChange, DestInfo, SchedInput, Scheduler};
+use super::{DestChange, DestInfo, SchedInput, Scheduler, why};
 use crate::rng::SimRng;
 
 /// One nginx peer's round-robin counters.
@@ -119,14 +119,17 @@ impl Scheduler for NginxSmoothWrr {
     fn schedule(
         &mut self,
         dests: &[DestInfo],
-        _input: &SchedInput,
+        input: &SchedInput,
         _rng: &mut SimRng,
     ) -> Option<usize> {
         self.state.sync(dests);
         if let Some(i) = self.state.pick(|i| eligible(&dests[i])) {
-            self.why = format!(
+            why!(
+                self,
+                input,
                 "nginx-rr (not IPVS): {} had the highest current_weight (now {})",
-                dests[i].addr, self.state.peers[i].current
+                dests[i].addr,
+                self.state.peers[i].current
             );
             Some(i)
         } else {

@@ -6,7 +6,7 @@
 //! `(activeconns + 1) / weight` (cross-multiplied, strict `>`) is kept.
 
 use super::sed::sed_overhead;
-use super::{DestChange, DestInfo, SchedInput, Scheduler, mul64};
+use super::{DestChange, DestInfo, SchedInput, Scheduler, mul64, why};
 use crate::rng::SimRng;
 
 /// Never-queue (stateless).
@@ -25,7 +25,7 @@ impl Scheduler for NeverQueue {
     fn schedule(
         &mut self,
         dests: &[DestInfo],
-        _input: &SchedInput,
+        input: &SchedInput,
         _rng: &mut SimRng,
     ) -> Option<usize> {
         let mut least: Option<(usize, u64)> = None;
@@ -35,7 +35,12 @@ impl Scheduler for NeverQueue {
             }
             let doh = sed_overhead(d);
             if d.activeconns == 0 {
-                self.why = format!("nq: {} is the first idle real server (0 active)", d.addr);
+                why!(
+                    self,
+                    input,
+                    "nq: {} is the first idle real server (0 active)",
+                    d.addr
+                );
                 return Some(i);
             }
             let better = match least {
@@ -47,9 +52,12 @@ impl Scheduler for NeverQueue {
             }
         }
         if let Some((i, oh)) = least {
-            self.why = format!(
+            why!(
+                self,
+                input,
                 "nq: nobody idle; {} has the lowest (active+1)/weight = {oh}/{}",
-                dests[i].addr, dests[i].weight
+                dests[i].addr,
+                dests[i].weight
             );
             Some(i)
         } else {

@@ -6,7 +6,7 @@
 //! connections, then traffic overflows to the next-highest weight. Only
 //! active connections count (UDP connections are never active).
 
-use super::{DestChange, DestInfo, SchedInput, Scheduler};
+use super::{DestChange, DestInfo, SchedInput, Scheduler, why};
 use crate::rng::SimRng;
 
 /// Weighted overflow (stateless).
@@ -25,7 +25,7 @@ impl Scheduler for WeightedOverflow {
     fn schedule(
         &mut self,
         dests: &[DestInfo],
-        _input: &SchedInput,
+        input: &SchedInput,
         _rng: &mut SimRng,
     ) -> Option<usize> {
         let mut best: Option<usize> = None;
@@ -39,9 +39,13 @@ impl Scheduler for WeightedOverflow {
         }
         if let Some(i) = best {
             let d = &dests[i];
-            self.why = format!(
+            why!(
+                self,
+                input,
                 "ovf: {} has the highest weight ({}) with active {} <= weight",
-                d.addr, d.weight, d.activeconns
+                d.addr,
+                d.weight,
+                d.activeconns
             );
         } else {
             self.why =

@@ -6,7 +6,7 @@
 //! overloaded. When the destination under the cursor is deleted the cursor
 //! moves to its predecessor, so the cycle continues with the one after it.
 
-use super::{DestChange, DestInfo, SchedInput, Scheduler, usable};
+use super::{DestChange, DestInfo, SchedInput, Scheduler, usable, why};
 use crate::rng::SimRng;
 
 /// Round-robin state: the id of the last chosen destination (`None` = head).
@@ -39,7 +39,7 @@ impl Scheduler for RoundRobin {
     fn schedule(
         &mut self,
         dests: &[DestInfo],
-        _input: &SchedInput,
+        input: &SchedInput,
         _rng: &mut SimRng,
     ) -> Option<usize> {
         let n = dests.len();
@@ -61,7 +61,9 @@ impl Scheduler for RoundRobin {
             let i = (start + k) % n;
             if usable(&dests[i]) {
                 self.last = Some(dests[i].id);
-                self.why = format!(
+                why!(
+                    self,
+                    input,
                     "rr: next usable after the previous pick ({})",
                     dests[i].addr
                 );

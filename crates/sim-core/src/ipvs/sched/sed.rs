@@ -5,7 +5,7 @@
 //! cross-multiplication. The first candidate is the first non-overloaded
 //! destination with weight > 0; later ones replace it only on strict `>`.
 
-use super::{DestChange, DestInfo, SchedInput, Scheduler, mul64};
+use super::{DestChange, DestInfo, SchedInput, Scheduler, mul64, why};
 use crate::rng::SimRng;
 
 /// Shortest-expected-delay (stateless).
@@ -29,7 +29,7 @@ impl Scheduler for ShortestExpectedDelay {
     fn schedule(
         &mut self,
         dests: &[DestInfo],
-        _input: &SchedInput,
+        input: &SchedInput,
         _rng: &mut SimRng,
     ) -> Option<usize> {
         let mut best: Option<(usize, u64)> = None;
@@ -49,9 +49,12 @@ impl Scheduler for ShortestExpectedDelay {
             }
         }
         if let Some((i, oh)) = best {
-            self.why = format!(
+            why!(
+                self,
+                input,
                 "sed: {} has the lowest (active+1)/weight = {oh}/{}",
-                dests[i].addr, dests[i].weight
+                dests[i].addr,
+                dests[i].weight
             );
             Some(i)
         } else {

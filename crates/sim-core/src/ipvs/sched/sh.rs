@@ -15,7 +15,7 @@
 
 use std::net::Ipv4Addr;
 
-use super::{DestChange, DestInfo, SchedFlags, SchedInput, Scheduler, hash_32, usable};
+use super::{DestChange, DestInfo, SchedFlags, SchedInput, Scheduler, hash_32, usable, why};
 use crate::rng::SimRng;
 
 /// `IP_VS_SH_TAB_BITS`.
@@ -106,18 +106,22 @@ impl Scheduler for SourceHashing {
         };
         let ihash = Self::hashkey(addr, port, 0);
         let Some(home) = find(ihash) else {
-            self.why = format!("sh: bucket {ihash} for {addr} is empty");
+            why!(self, input, "sh: bucket {ihash} for {addr} is empty");
             return None;
         };
         if usable(&dests[home]) {
-            self.why = format!(
+            why!(
+                self,
+                input,
                 "sh: {addr} hashes to bucket {ihash} -> {}",
                 dests[home].addr
             );
             return Some(home);
         }
         if !self.flags.flag1 {
-            self.why = format!(
+            why!(
+                self,
+                input,
                 "sh: {addr} hashes to bucket {ihash} -> {}, which has weight 0 or is overloaded (no sh-fallback)",
                 dests[home].addr
             );
@@ -128,14 +132,20 @@ impl Scheduler for SourceHashing {
             let b = Self::hashkey(addr, port, roffset as u32);
             let Some(i) = find(b) else { break };
             if usable(&dests[i]) {
-                self.why = format!(
+                why!(
+                    self,
+                    input,
                     "sh: home bucket {ihash} unusable; sh-fallback found bucket {b} -> {}",
                     dests[i].addr
                 );
                 return Some(i);
             }
         }
-        self.why = format!("sh: bucket {ihash} unusable and sh-fallback found nothing");
+        why!(
+            self,
+            input,
+            "sh: bucket {ihash} unusable and sh-fallback found nothing"
+        );
         None
     }
 

@@ -14,7 +14,7 @@
 //! seeded stream (the kernel uses `prandom_u32`/`get_random_u32_below`).
 //! Products are computed in u64 (the kernel uses `int`).
 
-use super::{DestChange, DestInfo, SchedInput, Scheduler, mul64};
+use super::{DestChange, DestInfo, SchedInput, Scheduler, mul64, why};
 use crate::rng::{RngCore, SimRng};
 
 /// Power-of-two-choices (stateless apart from the explanation).
@@ -33,7 +33,7 @@ impl Scheduler for TwoChoices {
     fn schedule(
         &mut self,
         dests: &[DestInfo],
-        _input: &SchedInput,
+        input: &SchedInput,
         rng: &mut SimRng,
     ) -> Option<usize> {
         let eligible = |d: &DestInfo| !d.overloaded && d.weight > 0;
@@ -74,9 +74,13 @@ impl Scheduler for TwoChoices {
         } else {
             a
         };
-        self.why = format!(
+        why!(
+            self,
+            input,
             "twos: draws {r1_draw},{r2_draw} of 0..={total} chose {} and {}; {} has the lower (256*active+inactive)/weight",
-            da.addr, db.addr, dests[pick].addr
+            da.addr,
+            db.addr,
+            dests[pick].addr
         );
         Some(pick)
     }

@@ -12,7 +12,7 @@
 //! `cw = mw` if `cw > mw || cw == 0`, else `cw = (cw / di) * di + 1` when
 //! `di > 1`. So the history of changes matters (see the tests).
 
-use super::{DestChange, DestInfo, SchedInput, Scheduler, gcd};
+use super::{DestChange, DestInfo, SchedInput, Scheduler, gcd, why};
 use crate::rng::SimRng;
 
 /// Weighted round-robin state.
@@ -69,7 +69,7 @@ impl Scheduler for WeightedRoundRobin {
     fn schedule(
         &mut self,
         dests: &[DestInfo],
-        _input: &SchedInput,
+        input: &SchedInput,
         _rng: &mut SimRng,
     ) -> Option<usize> {
         if self.mw == 0 {
@@ -87,9 +87,15 @@ impl Scheduler for WeightedRoundRobin {
                 let d = &dests[idx];
                 if !d.overloaded && i64::from(d.weight) >= self.cw {
                     self.cl = Some(d.id);
-                    self.why = format!(
+                    why!(
+                        self,
+                        input,
                         "wrr: {} is the next with weight {} >= cw {} (di {}, mw {})",
-                        d.addr, d.weight, self.cw, self.di, self.mw
+                        d.addr,
+                        d.weight,
+                        self.cw,
+                        self.di,
+                        self.mw
                     );
                     return Some(idx);
                 }
