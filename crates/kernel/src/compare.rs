@@ -123,7 +123,14 @@ pub fn compare(x: &Experiment, sim: &SimRun, k: Option<&KExp>, verbose: bool) ->
         .windows(2)
         .filter(|w| w[1].start < w[0].end)
         .count();
-    if overlap > 0 {
+    let conc = x.concurrent.map(|o| (o, crate::concur::bound(n)));
+    if let Some((o, b)) = conc {
+        let _ = writeln!(
+            t,
+            "  concurrent: {} clients overlap ({} of {n} requests start while another client's is in flight); the kernel runs each client's requests in its own loop, all at once: compared as distributions, each count within ±{b} (max(2, 10 % of {n}))",
+            o.clients, o.requests
+        );
+    } else if overlap > 0 {
         let _ = writeln!(
             t,
             "  note: {overlap} requests overlap in the simulator; the kernel runs them one at a time, in the simulator's start order"
@@ -149,7 +156,10 @@ pub fn compare(x: &Experiment, sim: &SimRun, k: Option<&KExp>, verbose: bool) ->
                 i + 1,
                 s.start.as_secs_f64()
             );
-            if let Some(why) = keepalived_timing(x, sim, &windows, s.start) {
+            if conc.is_some() {
+                timing += 1;
+                let _ = writeln!(t, "  concurrent (not counted): {at}");
+            } else if let Some(why) = keepalived_timing(x, sim, &windows, s.start) {
                 timing += 1;
                 let _ = writeln!(t, "  timing (not counted): {at}: {why}");
             } else {
@@ -166,7 +176,25 @@ pub fn compare(x: &Experiment, sim: &SimRun, k: Option<&KExp>, verbose: bool) ->
             k.reqs.len()
         );
     }
-    if rd == 0 && timing == 0 {
+    if let Some((_, b)) = conc {
+        let sa: Vec<String> = sim
+            .requests
+            .iter()
+            .map(|s| sim_answer(s.status, &s.printed))
+            .collect();
+        let ka: Vec<String> = (0..n)
+            .map(|i| {
+                k.reqs
+                    .get(&i)
+                    .map_or_else(|| "(not run)".to_string(), |q| kernel_answer(q.rc, &q.body))
+            })
+            .collect();
+        let (d, lines) = crate::concur::distribution(&sa, &ka, b);
+        rd += d;
+        for l in lines {
+            let _ = writeln!(t, "  {l}");
+        }
+    } else if rd == 0 && timing == 0 {
         let seq: Vec<String> = sim
             .requests
             .iter()
@@ -213,12 +241,15 @@ pub fn compare(x: &Experiment, sim: &SimRun, k: Option<&KExp>, verbose: bool) ->
             // After requests that went elsewhere by keepalived's timing,
             // the connection counters follow them: the table itself
             // (services, real servers, weights, flags) must still agree.
-            let follows = timing > 0 && nd > 0 && {
+            let follows = (timing > 0 || conc.is_some()) && nd > 0 && {
                 let bare = |s: &str| -> Vec<String> {
                     plain(s).iter().map(|l| without_counters(l)).collect()
                 };
-                let bound = u64::try_from(timing).unwrap_or(u64::MAX);
+                let bound = conc.map_or_else(|| u64::try_from(timing).unwrap_or(u64::MAX), |c| c.1);
                 match *tag {
+                    "lnc" if conc.is_some() => {
+                        crate::concur::lnc_within(&lnc_norm(a), &lnc_norm(b), bound)
+                    }
                     "Ln" => {
                         diff_lines(&bare(a), &bare(b)).0 == 0
                             && counters_within(&plain(a), &plain(b), bound)
@@ -229,7 +260,13 @@ pub fn compare(x: &Experiment, sim: &SimRun, k: Option<&KExp>, verbose: bool) ->
                     _ => false,
                 }
             };
-            if follows {
+            if follows && let Some((_, b)) = conc {
+                nd = 0;
+                let _ = writeln!(
+                    t,
+                    "  concurrent (within ±{b}): {d}: ipvsadm {args}: the same table; its counters follow the concurrent requests, each within ±{b} (- simulator, + kernel):"
+                );
+            } else if follows {
                 nd = 0;
                 let _ = writeln!(
                     t,

@@ -31,6 +31,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 pub mod compare;
+pub mod concur;
 pub mod model;
 pub mod results;
 pub mod script;
@@ -96,6 +97,12 @@ pub struct Experiment {
     /// The longest checker `delay_loop` in the keepalived configurations:
     /// how far apart the simulator's and the real checkers' verdicts may be.
     pub ka_check_window: sim_core::time::SimDuration,
+    /// Requests of different clients overlap in the simulator: the kernel
+    /// runs each client's requests in its own loop, all at once, and the
+    /// comparison is by distribution ([`concur`]). `None`: one request at
+    /// a time (also for scenarios with keepalived or timed actions, which
+    /// keep their sequential timeline).
+    pub concurrent: Option<concur::Overlap>,
 }
 
 /// One item of the replayed timeline.
@@ -401,6 +408,17 @@ fn prepare(id: usize, path: &Path) -> Result<(Experiment, simside::SimRun), Stri
         timeline.push((start.saturating_sub(prev_end) / 1000, start / 1000, what));
         prev_end = prev_end.max(end);
     }
+    let sequential_only = !keepalived.is_empty() || !sim.actions.is_empty();
+    let concurrent = if sequential_only {
+        None
+    } else {
+        let spans: Vec<(usize, u64, u64)> = sim
+            .requests
+            .iter()
+            .map(|r| (r.client, r.start.as_nanos(), r.end.as_nanos()))
+            .collect();
+        concur::overlap(&spans)
+    };
     Ok((
         Experiment {
             id,
@@ -416,6 +434,7 @@ fn prepare(id: usize, path: &Path) -> Result<(Experiment, simside::SimRun), Stri
             ka_control,
             ka_vips,
             ka_check_window,
+            concurrent,
         },
         sim,
     ))
@@ -778,6 +797,182 @@ mod tests {
         let r = compare::compare(&x, &sim, Some(&k), false);
         assert!(r.text.contains("DIFF VRRP takeover"), "{}", r.text);
         assert!(r.text.contains("beyond ±0.25 s"), "{}", r.text);
+    }
+
+    /// A kernel run that answers every request as the simulator did and
+    /// prints the simulator's ipvsadm views and setup skips.
+    fn kernel_like_sim(x: &Experiment, sim: &simside::SimRun) -> results::KExp {
+        let mut k = results::KExp {
+            ok: true,
+            ..Default::default()
+        };
+        for (i, r) in sim.requests.iter().enumerate() {
+            let (rc, body) = match r.status {
+                Some(200) => (0, r.printed.clone()),
+                _ => (1, String::new()),
+            };
+            k.reqs.insert(i, results::KReq { rc, body });
+        }
+        k.outs.clone_from(&sim.outs);
+        for (_, tr) in &x.setup {
+            for t in tr {
+                for st in &t.steps {
+                    if let translate::Step::Skip(why) = st {
+                        k.skipped.push((t.line, why.clone()));
+                    }
+                }
+            }
+        }
+        k
+    }
+
+    /// Overlapping clients: the mode is concurrent, each client's requests
+    /// run in their own background loop, and the comparison counts the
+    /// distribution within ±max(2, 10 %), not each request's server.
+    #[test]
+    fn concurrent_clients_compare_as_distributions() {
+        let (x, sim) = prepare(1, &scenarios().join("kernel/concurrent-lc-dr.toml")).unwrap();
+        assert_eq!(
+            x.concurrent,
+            Some(concur::Overlap {
+                clients: 3,
+                requests: 24
+            })
+        );
+        let s = script::generate(std::slice::from_ref(&x), 8, 2);
+        for want in [
+            "lvl_pids=\"\"; lvl_t0=$(lvl_cs)\n(\n  lvl_at \"$lvl_t0\" 0; lvl_req 0 1-c1 http://10.0.0.100 5\n",
+            ") > \"$LVL_DIR/1/c3/requests\" 2> \"$LVL_DIR/1/c3/requests.err\" 3>&- &\nlvl_pids=\"$lvl_pids $!\"",
+            "wait $lvl_pids\ncat \"$LVL_DIR/1/c1/requests\" \"$LVL_DIR/1/c2/requests\" \"$LVL_DIR/1/c3/requests\"",
+        ] {
+            assert!(s.contains(want), "missing {want}");
+        }
+        // every request runs once, at its time from the first (cs)
+        assert_eq!(s.matches("; lvl_req ").count(), 24);
+        assert!(
+            s.contains("  lvl_at \"$lvl_t0\" 74; lvl_req 23 1-c3 "),
+            "{s}"
+        );
+        let here = scenarios().display().to_string();
+        golden("concurrent-lc-dr.sh", &s.replace(&here, "scenarios"));
+        // the kernel swaps which client reached which server: not counted
+        let mut k = kernel_like_sim(&x, &sim);
+        let swap = |k: &mut results::KExp, i: usize, j: usize| {
+            let (a, b) = (k.reqs[&i].clone(), k.reqs[&j].clone());
+            k.reqs.insert(i, b);
+            k.reqs.insert(j, a);
+        };
+        swap(&mut k, 0, 1);
+        swap(&mut k, 5, 7);
+        let r = compare::compare(&x, &sim, Some(&k), false);
+        assert_eq!(r.differences, 0, "{}", r.text);
+        golden("concurrent-lc-dr.report", &r.text);
+        assert!(
+            r.text.contains("within ±3 (max(2, 10 % of 24))"),
+            "{}",
+            r.text
+        );
+        assert!(
+            r.text.contains("concurrent (not counted): request 1 "),
+            "{}",
+            r.text
+        );
+        // one more on rs1: the first request answered by another server
+        let to_rs1 = |k: &mut results::KExp| {
+            let i = (0..24)
+                .find(|i| k.reqs[i].rc == 0 && k.reqs[i].body.trim_end() != "rs1")
+                .unwrap();
+            let rs1 = results::KReq {
+                rc: 0,
+                body: "rs1\n".into(),
+            };
+            k.reqs.insert(i, rs1);
+        };
+        // three more on rs1 and a failure: within ±3
+        for _ in 0..3 {
+            to_rs1(&mut k);
+        }
+        let rs2 = (0..24)
+            .find(|i| k.reqs[i].body.trim_end() == "rs2")
+            .unwrap();
+        k.reqs.insert(
+            rs2,
+            results::KReq {
+                rc: 1,
+                body: String::new(),
+            },
+        );
+        let r = compare::compare(&x, &sim, Some(&k), false);
+        assert_eq!(r.differences, 0, "{}", r.text);
+        assert!(r.text.contains("(failed) 0/1, rs1 8/11"), "{}", r.text);
+        // four more: beyond
+        to_rs1(&mut k);
+        let r = compare::compare(&x, &sim, Some(&k), false);
+        assert!(r.differences > 0, "{}", r.text);
+        assert!(
+            r.text
+                .contains("DIFF requests per answer beyond ±3 for rs1"),
+            "{}",
+            r.text
+        );
+        // counters within ±3 pass; a weight never does
+        let mut k = kernel_like_sim(&x, &sim);
+        let key = ("lvs".to_string(), "Ln".to_string());
+        let ln = k.outs[&key].clone();
+        let bump = |t: &str, from: &str, to: &str| {
+            let out = t.replacen(from, to, 1);
+            assert_ne!(out, t, "{t}");
+            out
+        };
+        let near = bump(
+            &ln,
+            "Route   1      0          8",
+            "Route   1      0          10",
+        );
+        k.outs.insert(key.clone(), near);
+        let r = compare::compare(&x, &sim, Some(&k), false);
+        assert_eq!(r.differences, 0, "{}", r.text);
+        assert!(
+            r.text.contains("concurrent (within ±3): lvs: ipvsadm -Ln"),
+            "{}",
+            r.text
+        );
+        let far = bump(
+            &ln,
+            "Route   1      0          8",
+            "Route   1      0          12",
+        );
+        k.outs.insert(key.clone(), far);
+        assert!(compare::compare(&x, &sim, Some(&k), false).differences > 0);
+        let weight = bump(
+            &ln,
+            "Route   1      0          8",
+            "Route   2      0          8",
+        );
+        k.outs.insert(key, weight);
+        assert!(compare::compare(&x, &sim, Some(&k), false).differences > 0);
+    }
+
+    /// The shipped sequential scenarios stay sequential (their clients are
+    /// staggered): only the concurrent one switches mode.
+    #[test]
+    fn concurrent_mode_only_where_clients_overlap() {
+        let dir = |d: &str| -> Vec<PathBuf> { expand(&[scenarios().join(d)]).unwrap() };
+        let mut files = dir("conformance");
+        files.extend(dir("kernel"));
+        files.extend(
+            ["labs/tutorial-dr.toml", "labs/nat.toml", "labs/tun.toml"]
+                .map(|f| scenarios().join(f)),
+        );
+        let mut concurrent = Vec::new();
+        for f in &files {
+            let (x, _) = prepare(1, f).unwrap();
+            if x.concurrent.is_some() {
+                concurrent.push(f.file_name().unwrap().to_string_lossy().to_string());
+            }
+        }
+        assert!(files.len() > 40);
+        assert_eq!(concurrent, ["concurrent-lc-dr.toml"]);
     }
 
     /// An experiment running keepalived runs alone; the others two at a

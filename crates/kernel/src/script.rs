@@ -9,7 +9,10 @@
 //!    interface name and MAC; the host's own namespace is never touched);
 //! 2. runs each host's translated setup ([`crate::translate`]);
 //! 3. replays the simulator's request sequence with busybox `wget`, one
-//!    request at a time, at the simulator's start times; the real
+//!    request at a time, at the simulator's start times (where requests of
+//!    different clients overlap in the simulator, each client's requests
+//!    run in their own background loop, all clients at once: see
+//!    [`crate::concur`]); the real
 //!    keepalived runs where the scenario starts it (`ka_start`, in the
 //!    host's namespace, `-n -l -D -G`, its own pid files), stopped with
 //!    SIGTERM at the scenario's time, while `ip -ts monitor address`
@@ -306,7 +309,10 @@ fn experiment(s: &mut String, x: &Experiment) {
         );
     }
     let _ = writeln!(s, "echo \"@@LVL phase {e} traffic\" >&3\nsleep 0.3");
-    for (pause, at, what) in &x.timeline {
+    if x.concurrent.is_some() {
+        concurrent_traffic(s, x);
+    }
+    for (pause, at, what) in x.timeline.iter().filter(|_| x.concurrent.is_none()) {
         if ka {
             let _ = writeln!(s, "lvl_at \"$lvl_t0\" {}", at / 10_000);
         } else if *pause > 0 {
@@ -350,6 +356,48 @@ fn experiment(s: &mut String, x: &Experiment) {
         }
     }
     let _ = writeln!(s, "fi");
+}
+
+/// Concurrent clients ([`crate::concur`]): each client's requests in one
+/// background loop (in order, each at its simulator start time from the
+/// first request's), its output in its own file; all loops at once, then
+/// their outputs in client order.
+fn concurrent_traffic(s: &mut String, x: &Experiment) {
+    let e = x.id;
+    let t0 = x.timeline.first().map_or(0, |t| t.1);
+    let mut loops: Vec<(usize, String)> = Vec::new();
+    for (_, at, what) in &x.timeline {
+        let Timed::Request(k) = what else { continue };
+        let r = &x.requests[*k];
+        let client = &x.topo.hosts[r.client].name;
+        let body = match loops.iter_mut().find(|l| l.0 == r.client) {
+            Some(l) => &mut l.1,
+            None => {
+                loops.push((r.client, String::new()));
+                &mut loops.last_mut().expect("just pushed").1
+            }
+        };
+        let _ = writeln!(
+            body,
+            "  lvl_at \"$lvl_t0\" {}; lvl_req {k} {} {} {}",
+            (at - t0) / 10_000,
+            q(&ns(e, client)),
+            q(&r.url),
+            r.timeout_s
+        );
+    }
+    let _ = writeln!(s, "lvl_pids=\"\"; lvl_t0=$(lvl_cs)");
+    let mut files = Vec::new();
+    for (c, body) in &loops {
+        let host = &x.topo.hosts[*c].name;
+        let f = format!("\"$LVL_DIR/{e}/{host}/requests\"");
+        let _ = writeln!(
+            s,
+            "(\n{body}) > {f} 2> \"$LVL_DIR/{e}/{host}/requests.err\" 3>&- &\nlvl_pids=\"$lvl_pids $!\""
+        );
+        files.push(f);
+    }
+    let _ = writeln!(s, "wait $lvl_pids\ncat {}", files.join(" "));
 }
 
 /// Runs translated commands in one shell inside host `hi`'s namespace
