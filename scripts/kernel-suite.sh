@@ -2,6 +2,8 @@
 # The real-kernel conformance suite: runs the shipped labs (with the real
 # keepalived for the keepalived ones), scenarios/kernel/ and every
 # scenario under scenarios/conformance/ on the Linux kernel's own IPVS
+# (scenarios/kernel/concurrent-lc-dr.toml: concurrent clients, compared as
+# distributions within a printed tolerance)
 # (the host's if it has IPVS and we are root, else a qemu VM booting
 # Debian 12's cloud kernel) and compares with the simulator. Exit 1 on any
 # difference. Needs: scripts/install-deps (qemu-system-x86 busybox-static

@@ -100,21 +100,38 @@ pub fn distribution(sim: &[String], kernel: &[String], bound: u64) -> (usize, Ve
     (beyond.len(), lines)
 }
 
+/// Entries per real server of normalised `-lnc` entries.
+fn per_dest(v: &[String]) -> BTreeMap<String, u64> {
+    let mut m: BTreeMap<String, u64> = BTreeMap::new();
+    for l in v {
+        if let Some(d) = l.split_whitespace().nth(4) {
+            *m.entry(d.to_string()).or_default() += 1;
+        }
+    }
+    m
+}
+
+/// `-lnc` entries per real server, `simulator/kernel` for each.
+#[must_use]
+pub fn lnc_counts(a: &[String], b: &[String]) -> String {
+    let (da, db) = (per_dest(a), per_dest(b));
+    let keys: BTreeSet<&String> = da.keys().chain(db.keys()).collect();
+    let cells: Vec<String> = keys
+        .iter()
+        .map(|k| {
+            let n = |m: &BTreeMap<String, u64>| m.get(*k).copied().unwrap_or(0);
+            format!("{k} {}/{}", n(&da), n(&db))
+        })
+        .collect();
+    cells.join(", ")
+}
+
 /// Normalised `-lnc` entries (`proto state client virtual real`, as
 /// `compare` makes them) agree within `bound`: per real server the number
 /// of entries, and each side's states are the other's (a CLOSE where the
 /// other side has FIN_WAIT: busybox wget resets a connection now and then).
 #[must_use]
 pub fn lnc_within(a: &[String], b: &[String], bound: u64) -> bool {
-    let per_dest = |v: &[String]| {
-        let mut m: BTreeMap<String, u64> = BTreeMap::new();
-        for l in v {
-            if let Some(d) = l.split_whitespace().nth(4) {
-                *m.entry(d.to_string()).or_default() += 1;
-            }
-        }
-        m
-    };
     let states = |v: &[String]| -> BTreeSet<String> {
         v.iter()
             .filter_map(|l| l.split_whitespace().nth(1).map(ToString::to_string))
@@ -213,6 +230,7 @@ mod tests {
             "TCP CLOSE 10.0.0.51:* 10.0.0.100:80 10.0.0.12:80",
         ]);
         assert!(lnc_within(&a, &b, 0));
+        assert_eq!(lnc_counts(&a, &b), "10.0.0.11:80 1/1, 10.0.0.12:80 1/1");
         // both on one server: within 1, not within 0
         let c = v(&[
             "TCP FIN_WAIT 10.0.0.51:* 10.0.0.100:80 10.0.0.11:80",

@@ -211,35 +211,35 @@ sleep 0.3
 lvl_pids=""; lvl_t0=$(lvl_cs)
 (
   lvl_at "$lvl_t0" 0; lvl_req 0 1-c1 http://10.0.0.100 5
-  lvl_at "$lvl_t0" 11; lvl_req 3 1-c1 http://10.0.0.100 5
-  lvl_at "$lvl_t0" 21; lvl_req 6 1-c1 http://10.0.0.100 5
-  lvl_at "$lvl_t0" 32; lvl_req 9 1-c1 http://10.0.0.100 5
-  lvl_at "$lvl_t0" 43; lvl_req 12 1-c1 http://10.0.0.100 5
-  lvl_at "$lvl_t0" 53; lvl_req 15 1-c1 http://10.0.0.100 5
-  lvl_at "$lvl_t0" 64; lvl_req 18 1-c1 http://10.0.0.100 5
-  lvl_at "$lvl_t0" 74; lvl_req 21 1-c1 http://10.0.0.100 5
+  lvl_at "$lvl_t0" 10; lvl_req 3 1-c1 http://10.0.0.100 5
+  lvl_at "$lvl_t0" 20; lvl_req 6 1-c1 http://10.0.0.100 5
+  lvl_at "$lvl_t0" 30; lvl_req 9 1-c1 http://10.0.0.100 5
+  lvl_at "$lvl_t0" 40; lvl_req 12 1-c1 http://10.0.0.100 5
+  lvl_at "$lvl_t0" 50; lvl_req 15 1-c1 http://10.0.0.100 5
+  lvl_at "$lvl_t0" 60; lvl_req 18 1-c1 http://10.0.0.100 5
+  lvl_at "$lvl_t0" 70; lvl_req 21 1-c1 http://10.0.0.100 5
 ) > "$LVL_DIR/1/c1/requests" 2> "$LVL_DIR/1/c1/requests.err" 3>&- &
 lvl_pids="$lvl_pids $!"
 (
   lvl_at "$lvl_t0" 0; lvl_req 1 1-c2 http://10.0.0.100 5
-  lvl_at "$lvl_t0" 11; lvl_req 4 1-c2 http://10.0.0.100 5
-  lvl_at "$lvl_t0" 21; lvl_req 7 1-c2 http://10.0.0.100 5
-  lvl_at "$lvl_t0" 32; lvl_req 10 1-c2 http://10.0.0.100 5
-  lvl_at "$lvl_t0" 43; lvl_req 13 1-c2 http://10.0.0.100 5
-  lvl_at "$lvl_t0" 53; lvl_req 16 1-c2 http://10.0.0.100 5
-  lvl_at "$lvl_t0" 64; lvl_req 19 1-c2 http://10.0.0.100 5
-  lvl_at "$lvl_t0" 74; lvl_req 22 1-c2 http://10.0.0.100 5
+  lvl_at "$lvl_t0" 10; lvl_req 4 1-c2 http://10.0.0.100 5
+  lvl_at "$lvl_t0" 20; lvl_req 7 1-c2 http://10.0.0.100 5
+  lvl_at "$lvl_t0" 30; lvl_req 10 1-c2 http://10.0.0.100 5
+  lvl_at "$lvl_t0" 40; lvl_req 13 1-c2 http://10.0.0.100 5
+  lvl_at "$lvl_t0" 50; lvl_req 16 1-c2 http://10.0.0.100 5
+  lvl_at "$lvl_t0" 60; lvl_req 19 1-c2 http://10.0.0.100 5
+  lvl_at "$lvl_t0" 70; lvl_req 22 1-c2 http://10.0.0.100 5
 ) > "$LVL_DIR/1/c2/requests" 2> "$LVL_DIR/1/c2/requests.err" 3>&- &
 lvl_pids="$lvl_pids $!"
 (
   lvl_at "$lvl_t0" 0; lvl_req 2 1-c3 http://10.0.0.100 5
-  lvl_at "$lvl_t0" 11; lvl_req 5 1-c3 http://10.0.0.100 5
-  lvl_at "$lvl_t0" 21; lvl_req 8 1-c3 http://10.0.0.100 5
-  lvl_at "$lvl_t0" 32; lvl_req 11 1-c3 http://10.0.0.100 5
-  lvl_at "$lvl_t0" 43; lvl_req 14 1-c3 http://10.0.0.100 5
-  lvl_at "$lvl_t0" 53; lvl_req 17 1-c3 http://10.0.0.100 5
-  lvl_at "$lvl_t0" 64; lvl_req 20 1-c3 http://10.0.0.100 5
-  lvl_at "$lvl_t0" 74; lvl_req 23 1-c3 http://10.0.0.100 5
+  lvl_at "$lvl_t0" 10; lvl_req 5 1-c3 http://10.0.0.100 5
+  lvl_at "$lvl_t0" 20; lvl_req 8 1-c3 http://10.0.0.100 5
+  lvl_at "$lvl_t0" 30; lvl_req 11 1-c3 http://10.0.0.100 5
+  lvl_at "$lvl_t0" 40; lvl_req 14 1-c3 http://10.0.0.100 5
+  lvl_at "$lvl_t0" 50; lvl_req 17 1-c3 http://10.0.0.100 5
+  lvl_at "$lvl_t0" 60; lvl_req 20 1-c3 http://10.0.0.100 5
+  lvl_at "$lvl_t0" 70; lvl_req 23 1-c3 http://10.0.0.100 5
 ) > "$LVL_DIR/1/c3/requests" 2> "$LVL_DIR/1/c3/requests.err" 3>&- &
 lvl_pids="$lvl_pids $!"
 wait $lvl_pids
