@@ -21,8 +21,9 @@
 //!
 //! Simplifications (named, as the lab names its own): segments have no
 //! latency or bandwidth limit on the kernel (sequential requests do not
-//! depend on them; concurrent ones are compared within a tolerance); the HTTP client is busybox wget and the server busybox
-//! httpd, so packet and byte counters are shown but not compared. The
+//! depend on them; concurrent ones are compared within a tolerance); the
+//! HTTP client is busybox wget and the server busybox httpd, so packet and
+//! byte counters are shown but not compared. The
 //! real keepalived runs where a scenario starts it ([`vrrp`] compares VIP
 //! holders and takeover times); timed `[[action]]`s run at their times, and
 //! a scenario whose action the kernel backend cannot do is "not run".
