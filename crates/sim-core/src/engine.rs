@@ -237,10 +237,12 @@ impl<E> EventQueue<E> {
 }
 
 /// A binary min-heap with the same `(time, seq)` contract as
-/// [`EventQueue`], for queues that stay small (the flow engine keeps only
-/// the requests in service in it): at a few dozen events a heap of 16-byte
-/// keys in one `Vec` beats the radix heap's buckets. No monotonicity is
-/// assumed. A key is the `u128` `time << 64 | seq << 24 | slot`: the
+/// [`EventQueue`], for queues that stay small (the flow engine's holds
+/// completions of requests in service, client timeouts, closed-loop users'
+/// next requests and outages; open-loop arrivals wait beside it): at a few
+/// dozen events a heap of 16-byte keys in one `Vec` beats the radix heap's
+/// buckets, and it is still O(log n) when a run has many pending events.
+/// No monotonicity is assumed. A key is the `u128` `time << 64 | seq << 24 | slot`: the
 /// sequence number sits above the slot, so keys compare exactly as
 /// `(time, seq)`; the event itself waits in a slab.
 pub struct SmallQueue<E> {
