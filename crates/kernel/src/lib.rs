@@ -933,6 +933,23 @@ mod tests {
         );
         k.outs.insert(key, weight);
         assert!(compare::compare(&x, &sim, Some(&k), false).differences > 0);
+        // -lnc: clients swapped between the real servers: same per server;
+        // another state is a difference
+        let mut k = kernel_like_sim(&x, &sim);
+        let key = ("lvs".to_string(), "lnc".to_string());
+        let lnc = k.outs[&key].clone();
+        let swapped = lnc
+            .replace("10.0.0.51:", "10.0.0.XX:")
+            .replace("10.0.0.52:", "10.0.0.51:")
+            .replace("10.0.0.XX:", "10.0.0.52:");
+        assert_ne!(swapped, lnc);
+        k.outs.insert(key.clone(), swapped);
+        let r = compare::compare(&x, &sim, Some(&k), false);
+        assert_eq!(r.differences, 0, "{}", r.text);
+        assert!(r.text.contains("concurrent (within ±3): lvs: ipvsadm -lnc: the same states; entries per real server (simulator/kernel): 10.0.0.11:80 8/8, 10.0.0.12:80 8/8, 10.0.0.13:80 8/8"), "{}", r.text);
+        k.outs.insert(key, bump(&lnc, "FIN_WAIT", "ESTABLISHED"));
+        let r = compare::compare(&x, &sim, Some(&k), false);
+        assert!(r.text.contains("DIFF lvs: ipvsadm -lnc"), "{}", r.text);
     }
 
     /// The shipped sequential scenarios stay sequential (their clients are
