@@ -592,6 +592,22 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios")
     }
 
+    /// `sh -n` accepts the generated script `s` (written to a temp dir
+    /// named after `tag` and the process).
+    fn assert_valid_sh(s: &str, tag: &str) {
+        let dir = std::env::temp_dir().join(format!("lvslab-{tag}-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("s.sh");
+        std::fs::write(&f, s).unwrap();
+        let st = std::process::Command::new("sh")
+            .arg("-n")
+            .arg(&f)
+            .status()
+            .unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(st.success(), "generated script is not valid sh");
+    }
+
     /// Compares `actual` with `tests/golden/kernel/<name>`; `UPDATE_GOLDEN=1`
     /// rewrites it (temp file + rename) instead.
     fn golden(name: &str, actual: &str) {
@@ -675,17 +691,7 @@ mod tests {
         // the configuration is written, exactly as the scenario has it
         assert!(s.contains("/etc/keepalived/keepalived.conf"));
         assert!(s.contains("virtual_router_id 62"));
-        let dir = std::env::temp_dir().join(format!("lvslab-ka-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let f = dir.join("s.sh");
-        std::fs::write(&f, &s).unwrap();
-        let st = std::process::Command::new("sh")
-            .arg("-n")
-            .arg(&f)
-            .status()
-            .unwrap();
-        std::fs::remove_dir_all(&dir).unwrap();
-        assert!(st.success(), "generated script is not valid sh");
+        assert_valid_sh(&s, "ka");
     }
 
     /// The comparison of a keepalived lab against a kernel run that behaves
@@ -1037,17 +1043,7 @@ mod tests {
         assert_eq!(exps[0].directors, ["lvs"]);
         assert!(exps[1].schedulers.contains("rr"));
         let s = script::generate(&exps, 8, 2);
-        let dir = std::env::temp_dir().join(format!("lvslab-kernel-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let f = dir.join("s.sh");
-        std::fs::write(&f, &s).unwrap();
-        let st = std::process::Command::new("sh")
-            .arg("-n")
-            .arg(&f)
-            .status()
-            .unwrap();
-        std::fs::remove_dir_all(&dir).unwrap();
-        assert!(st.success(), "generated script is not valid sh");
+        assert_valid_sh(&s, "kernel");
         // Every `ip` call names a namespace (-n, netns, or a netns batch).
         for l in s.lines().filter(|l| l.contains("\"$LVL_IP\"")) {
             assert!(

@@ -190,9 +190,6 @@ struct Src {
     /// Request and response sizes when fixed (no draw, no float rounding
     /// per request).
     fixed_sizes: (Option<u64>, Option<u64>),
-    /// The mean gap of a constant-rate Poisson source (no division per
-    /// request).
-    const_gap: Option<f64>,
     rng: SimRng,
     pool: ClientPool,
     sent: u64,
@@ -437,10 +434,6 @@ impl<'a> Sim<'a> {
             }
             srcs.push(Src {
                 fixed_sizes: (w.request_size.fixed_u64(), w.response_size.fixed_u64()),
-                const_gap: match &w.arrivals {
-                    Arrivals::Poisson { schedule, .. } => schedule.constant_gap_ns(),
-                    Arrivals::Closed { .. } => None,
-                },
                 w: w.clone(),
                 rng: r,
                 pool,

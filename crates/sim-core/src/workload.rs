@@ -230,8 +230,7 @@ impl RateSchedule {
     }
 
     /// The mean gap (ns) of a constant positive rate, if it is one.
-    #[must_use]
-    pub fn constant_gap_ns(&self) -> Option<f64> {
+    fn constant_gap_ns(&self) -> Option<f64> {
         match self {
             RateSchedule::Constant(r) if *r > 0.0 && r.is_finite() => Some(1e9 / r),
             _ => None,
@@ -274,7 +273,7 @@ fn round_u64(x: f64) -> u64 {
 
 /// An exponential gap of mean `mean_gap` ns, rounded, at least 1 ns.
 #[inline]
-pub fn gap_ns(mean_gap: f64, rng: &mut SimRng) -> u64 {
+fn gap_ns(mean_gap: f64, rng: &mut SimRng) -> u64 {
     let gap = mean_gap * crate::rng::exp1(rng);
     #[expect(
         clippy::cast_possible_truncation,

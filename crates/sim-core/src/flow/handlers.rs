@@ -39,11 +39,8 @@ impl Sim<'_> {
         let max_time = src.w.max_time_ns;
         // Open loop: the next arrival is independent of this one.
         if user == u32::MAX {
-            match (src.const_gap, &src.w.arrivals) {
-                (Some(g), _) => {
-                    self.open[wi] = now.saturating_add(crate::workload::gap_ns(g, &mut src.rng));
-                }
-                (None, Arrivals::Poisson { schedule, .. }) => {
+            match &src.w.arrivals {
+                Arrivals::Poisson { schedule, .. } => {
                     match schedule.next_arrival(now, &mut src.rng) {
                         Some(t) => self.open[wi] = t,
                         None => {
@@ -52,7 +49,7 @@ impl Sim<'_> {
                         }
                     }
                 }
-                (None, Arrivals::Closed { .. }) => {}
+                Arrivals::Closed { .. } => {}
             }
         }
         self.rec.arrival();
