@@ -167,7 +167,10 @@ enum Ev {
     Recover { server: u32 },
 }
 
-#[derive(Clone, Copy, Debug, Default)]
+/// [`Req::started`] of a request no worker serves.
+const NOT_STARTED: u64 = u64::MAX;
+
+#[derive(Clone, Copy, Debug)]
 struct Req {
     t0: u64,
     d_in: u64,
@@ -178,6 +181,9 @@ struct Req {
     w: u32,
     epoch: u32,
     resp_bytes: u32,
+    /// While a worker serves it: the sequence number of its completion
+    /// event (so the order service started in); `NOT_STARTED` otherwise.
+    started: u64,
     conn: ConnRef,
     /// The client no longer waits (outcome recorded).
     ended: bool,
@@ -190,6 +196,9 @@ struct Src {
     /// Request and response sizes when fixed (no draw, no float rounding
     /// per request).
     fixed_sizes: (Option<u64>, Option<u64>),
+    /// The mean gap of a constant Poisson rate
+    /// ([`crate::workload::RateSchedule::constant_gap_ns`], computed once).
+    gap: Option<f64>,
     rng: SimRng,
     pool: ClientPool,
     sent: u64,
@@ -434,6 +443,10 @@ impl<'a> Sim<'a> {
             }
             srcs.push(Src {
                 fixed_sizes: (w.request_size.fixed_u64(), w.response_size.fixed_u64()),
+                gap: match &w.arrivals {
+                    Arrivals::Poisson { schedule, .. } => schedule.constant_gap_ns(),
+                    Arrivals::Closed { .. } => None,
+                },
                 w: w.clone(),
                 rng: r,
                 pool,
@@ -484,10 +497,10 @@ impl<'a> Sim<'a> {
         }
     }
 
-    /// The next event: the earliest of the queue's head and the open-loop
-    /// sources' next arrivals (at equal times the queue goes first).
+    /// The open-loop source whose next arrival comes before the queue's
+    /// head (at equal times the queue goes first), and that time.
     #[inline]
-    fn next_event(&mut self) -> Option<(u64, Ev)> {
+    fn next_open(&self) -> Option<(usize, u64)> {
         let (i, t) = match self.open.as_slice() {
             [t] => (0, *t),
             many => many
@@ -497,40 +510,64 @@ impl<'a> Sim<'a> {
                 .min_by_key(|(_, t)| *t)
                 .unwrap_or((0, u64::MAX)),
         };
-        if t != u64::MAX && self.q.peek_time().is_none_or(|h| t < h.0) {
-            self.open[i] = u64::MAX;
-            let w = u32::try_from(i).unwrap_or(u32::MAX);
-            Some((t, Ev::Arrive { w, user: u32::MAX }))
-        } else {
-            self.q.pop().map(|(t, e)| (t.0, e))
+        (t != u64::MAX && self.q.peek_time().is_none_or(|h| t < h.0)).then_some((i, t))
+    }
+
+    /// Moves the clock to `t` (sampling the intervals it closes).
+    #[inline(always)]
+    fn advance(&mut self, t: u64) {
+        self.now = t;
+        if t > self.rec.next_sample {
+            self.sample_until(t);
         }
     }
 
     fn run(&mut self) {
-        while let Some((t, ev)) = self.next_event() {
+        loop {
+            // One branch decides between an open-loop arrival and the
+            // queue; the queue's events are then mostly completions.
+            if let Some((i, t)) = self.next_open() {
+                if self.live_srcs == 0 && self.in_flight == 0 {
+                    break;
+                }
+                self.open[i] = u64::MAX;
+                self.advance(t);
+                self.events += 1;
+                self.arrive(u32::try_from(i).unwrap_or(u32::MAX), u32::MAX);
+                continue;
+            }
+            let Some((t, ev)) = self.q.pop() else {
+                break;
+            };
             if self.live_srcs == 0 && self.in_flight == 0 {
                 break;
             }
-            self.now = t;
-            if self.now > self.rec.next_sample {
-                self.sample_until(self.now);
-            }
+            self.advance(t.0);
             // Stale events (a completion of a request lost in a crash, the
             // timeout of a request already answered) are not counted.
-            let live = match ev {
-                Ev::Done { slot, epoch } | Ev::GiveUp { slot, epoch } => self
-                    .slots
-                    .get(slot as usize)
-                    .is_some_and(|r| r.epoch == epoch && !r.released),
-                _ => true,
-            };
-            self.events += u64::from(live);
             match ev {
-                Ev::Arrive { w, user } => self.arrive(w, user),
-                Ev::Done { slot, epoch } => self.done(slot, epoch),
-                Ev::GiveUp { slot, epoch } => self.give_up(slot, epoch),
-                Ev::Crash { server } => self.crash(server),
+                Ev::Done { slot, epoch } => {
+                    if self.is_live(slot, epoch) {
+                        self.events += 1;
+                        self.done(slot);
+                    }
+                }
+                Ev::GiveUp { slot, epoch } => {
+                    // Counted only while the server holds the request; a
+                    // request lost in a crash still times out here.
+                    self.events += u64::from(self.is_live(slot, epoch));
+                    self.give_up(slot, epoch);
+                }
+                Ev::Arrive { w, user } => {
+                    self.events += 1;
+                    self.arrive(w, user);
+                }
+                Ev::Crash { server } => {
+                    self.events += 1;
+                    self.crash(server);
+                }
                 Ev::Recover { server } => {
+                    self.events += 1;
                     if let Some(s) = self.servers.get_mut(server as usize) {
                         s.recover(self.now);
                     }
@@ -544,6 +581,15 @@ impl<'a> Sim<'a> {
             self.rec.next_sample = end;
             self.sample_now();
         }
+    }
+
+    /// Whether an event for request `slot` of generation `epoch` still
+    /// concerns it.
+    #[inline(always)]
+    fn is_live(&self, slot: u32, epoch: u32) -> bool {
+        self.slots
+            .get(slot as usize)
+            .is_some_and(|r| r.epoch == epoch && !r.released)
     }
 
     fn sample_until(&mut self, t: u64) {
@@ -589,6 +635,7 @@ impl<'a> Sim<'a> {
     fn release(&mut self, slot: u32) {
         let s = &mut self.slots[slot as usize];
         s.epoch = s.epoch.wrapping_add(1);
+        s.started = NOT_STARTED;
         self.in_flight -= 1;
         self.free.push(slot);
     }

@@ -50,6 +50,7 @@ pub fn stream(root_seed: u64, name: &str) -> SimRng {
 
 /// A uniform draw in `0..n` (n > 0) without modulo bias worth worrying about
 /// for simulation (Lemire's multiply-shift).
+#[inline]
 pub fn below(rng: &mut SimRng, n: u64) -> u64 {
     debug_assert!(n > 0);
     let x = rng.next_u64();

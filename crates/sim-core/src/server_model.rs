@@ -86,7 +86,6 @@ pub struct ServerModel {
     pub spec: ServerSpec,
     rng: SimRng,
     busy: u32,
-    in_service: Vec<u32>,
     queue: VecDeque<u32>,
     up: bool,
     last_ns: u64,
@@ -102,7 +101,6 @@ impl ServerModel {
             spec,
             rng,
             busy: 0,
-            in_service: Vec::new(),
             queue: VecDeque::new(),
             up: true,
             last_ns: 0,
@@ -136,7 +134,6 @@ impl ServerModel {
         self.account(now);
         if self.busy < self.spec.workers {
             self.busy += 1;
-            self.in_service.push(id);
             return Admit::Start(self.spec.service.sample_u64(&mut self.rng));
         }
         if self
@@ -150,19 +147,13 @@ impl ServerModel {
         Admit::Queued
     }
 
-    /// Request `id` finished at `now`; returns the next request to start and
-    /// its service time, if one was waiting.
+    /// A request in service finished at `now`; returns the next request to
+    /// start and its service time, if one was waiting.
     #[inline]
-    pub fn finish(&mut self, now: u64, id: u32) -> Option<(u32, u64)> {
+    pub fn finish(&mut self, now: u64) -> Option<(u32, u64)> {
         self.account(now);
-        if let Some(i) = self.in_service.iter().position(|x| *x == id) {
-            self.in_service.swap_remove(i);
-        }
         match self.queue.pop_front() {
-            Some(next) => {
-                self.in_service.push(next);
-                Some((next, self.spec.service.sample_u64(&mut self.rng)))
-            }
+            Some(next) => Some((next, self.spec.service.sample_u64(&mut self.rng))),
             None => {
                 self.busy = self.busy.saturating_sub(1);
                 None
@@ -171,14 +162,14 @@ impl ServerModel {
     }
 
     /// The server crashes at `now`: every request in service or queued is
-    /// lost (returned, in-service first, then queue order).
+    /// lost. Returns the queued ones in queue order (which requests are in
+    /// service, the caller knows: those it was told to start and has not
+    /// finished; the model keeps only their number).
     pub fn crash(&mut self, now: u64) -> Vec<u32> {
         self.account(now);
         self.up = false;
         self.busy = 0;
-        let mut lost = std::mem::take(&mut self.in_service);
-        lost.extend(self.queue.drain(..));
-        lost
+        self.queue.drain(..).collect()
     }
 
     /// The server is back at `now` (idle).
@@ -231,10 +222,10 @@ mod tests {
         assert_eq!(m.arrive(0, 2), Admit::Start(1000));
         assert_eq!(m.arrive(0, 3), Admit::Queued);
         assert_eq!(m.arrive(0, 4), Admit::Full);
-        assert_eq!(m.finish(1000, 2), Some((3, 1000)));
+        assert_eq!(m.finish(1000), Some((3, 1000)));
         assert_eq!(m.busy(), 2);
-        assert_eq!(m.finish(2000, 1), None);
-        assert_eq!(m.finish(2000, 3), None);
+        assert_eq!(m.finish(2000), None);
+        assert_eq!(m.finish(2000), None);
         assert_eq!(m.busy(), 0);
         // 2 workers busy for 2000 ns (3 took over from 2); 1 queued for 1000 ns.
         assert_eq!(m.integrals(2000), (4000, 1000));
@@ -245,7 +236,9 @@ mod tests {
         let mut m = model(1, None);
         assert_eq!(m.arrive(0, 7), Admit::Start(1000));
         assert_eq!(m.arrive(0, 8), Admit::Queued);
-        assert_eq!(m.crash(10), vec![7, 8]);
+        assert_eq!(m.busy(), 1);
+        assert_eq!(m.crash(10), vec![8]);
+        assert_eq!(m.busy(), 0);
         assert_eq!(m.arrive(20, 9), Admit::Down);
         m.recover(30);
         assert!(m.is_up());

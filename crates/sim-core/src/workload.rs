@@ -64,8 +64,18 @@ impl Dist {
     }
 
     /// One draw.
-    #[inline]
+    #[inline(always)]
     pub fn sample(&self, rng: &mut SimRng) -> f64 {
+        match self {
+            Dist::Fixed(v) => *v,
+            Dist::Exponential { mean } => mean * crate::rng::exp1(rng),
+            _ => self.sample_other(rng),
+        }
+    }
+
+    /// [`Dist::sample`] of the rarer kinds (out of line).
+    #[inline(never)]
+    fn sample_other(&self, rng: &mut SimRng) -> f64 {
         match self {
             Dist::Fixed(v) => *v,
             Dist::Exponential { mean } => mean * crate::rng::exp1(rng),
@@ -88,7 +98,7 @@ impl Dist {
     }
 
     /// One draw rounded to a whole number of nanoseconds/bytes.
-    #[inline]
+    #[inline(always)]
     pub fn sample_u64(&self, rng: &mut SimRng) -> u64 {
         round_u64(self.sample(rng))
     }
@@ -230,9 +240,10 @@ impl RateSchedule {
     }
 
     /// The mean gap (ns) of a constant positive rate, if it is one.
-    fn constant_gap_ns(&self) -> Option<f64> {
+    #[must_use]
+    pub fn constant_gap_ns(&self) -> Option<f64> {
         match self {
-            RateSchedule::Constant(r) if *r > 0.0 && r.is_finite() => Some(1e9 / r),
+            RateSchedule::Constant(r) if *r > 0.0 && *r < f64::INFINITY => Some(1e9 / r),
             _ => None,
         }
     }
@@ -240,9 +251,24 @@ impl RateSchedule {
     /// The next arrival strictly after `now_ns` of a Poisson process with
     /// this rate (exact, by thinning); `None` if the rate is 0 from now on.
     pub fn next_arrival(&self, now_ns: u64, rng: &mut SimRng) -> Option<u64> {
-        if let Some(mean) = self.constant_gap_ns() {
-            return Some(now_ns.saturating_add(gap_ns(mean, rng)));
+        self.next_arrival_gap(self.constant_gap_ns(), now_ns, rng)
+    }
+
+    /// [`RateSchedule::next_arrival`], given this schedule's
+    /// [`RateSchedule::constant_gap_ns`] computed once by the caller (the
+    /// flow loop's hot path).
+    #[inline(always)]
+    pub fn next_arrival_gap(&self, gap: Option<f64>, now_ns: u64, rng: &mut SimRng) -> Option<u64> {
+        match gap {
+            Some(mean) => Some(now_ns.saturating_add(gap_ns(mean, rng))),
+            None => self.next_arrival_thinned(now_ns, rng),
         }
+    }
+
+    /// [`RateSchedule::next_arrival`] of a varying rate (out of line: the
+    /// constant rate is the hot case).
+    #[inline(never)]
+    fn next_arrival_thinned(&self, now_ns: u64, rng: &mut SimRng) -> Option<u64> {
         let lmax = self.max_rate();
         if lmax <= 0.0 || !lmax.is_finite() {
             return None;

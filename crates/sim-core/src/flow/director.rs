@@ -45,10 +45,10 @@ pub enum Way {
 }
 
 /// The director's view of one connection, as stored in a request slot.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct ConnRef {
-    /// Fast path: kernel TCP state number.
-    pub state: u8,
+    /// Fast path: the entry's kernel TCP state.
+    pub state: TcpState,
     /// Fast path: counted in InActConn.
     pub inactive: bool,
     /// Fast path: `IP_VS_CONN_F_NOOUTPUT` (no reply seen yet).
@@ -57,12 +57,25 @@ pub struct ConnRef {
     pub dest: u16,
 }
 
+impl Default for ConnRef {
+    fn default() -> Self {
+        ConnRef {
+            state: TcpState::None,
+            inactive: false,
+            nooutput: false,
+            dest: 0,
+        }
+    }
+}
+
 /// The fast path's state.
 #[derive(Debug)]
 pub struct Fast {
     sched: Box<dyn Scheduler>,
     wlc: bool,
     dests: Vec<Dest>,
+    /// What schedulers other than `wlc` read, kept in step with `dests`
+    /// (`wlc` reads `dests` themselves).
     infos: Vec<DestInfo>,
     timeouts: Timeouts,
     /// `(timeout_ns, ring of expiry_ns << (dbits + 1) | active << dbits | dest)`.
@@ -103,29 +116,6 @@ pub struct Tuple {
     pub vaddr: Ipv4Addr,
     /// Virtual port.
     pub vport: u16,
-}
-
-fn tcp_state(n: u8) -> TcpState {
-    use TcpState::{
-        Close, CloseWait, Established, FinWait, LastAck, Listen, None, SynAck, SynRecv, SynSent,
-        TimeWait,
-    };
-    [
-        None,
-        Established,
-        SynSent,
-        SynRecv,
-        FinWait,
-        TimeWait,
-        Close,
-        CloseWait,
-        LastAck,
-        Listen,
-        SynAck,
-    ]
-    .get(n as usize)
-    .copied()
-    .unwrap_or(Close)
 }
 
 impl<'a> Path<'a> {
@@ -352,7 +342,8 @@ impl Fast {
 
     fn expire_due(&mut self, now: u64) {
         let mut next = u64::MAX;
-        for (_, ring) in &mut self.rings {
+        let mut rings = std::mem::take(&mut self.rings);
+        for (_, ring) in &mut rings {
             let mask = (1u64 << self.dbits) - 1;
             while let Some(e) = ring.front() {
                 if e >> (self.dbits + 1) > now {
@@ -364,13 +355,11 @@ impl Fast {
                 let active = e & (1 << self.dbits) != 0;
                 if let Some(d) = self.dests.get_mut(i) {
                     d.unbind(false, !active);
-                    let info = &mut self.infos[i];
-                    info.activeconns = d.activeconns;
-                    info.inactconns = d.inactconns;
-                    info.overloaded = d.overloaded;
+                    self.sync(i);
                 }
             }
         }
+        self.rings = rings;
         self.next_expiry = next;
     }
 
@@ -379,7 +368,7 @@ impl Fast {
         self.expire(now);
         let pick = if self.wlc {
             // The very function `wlc` schedules with (no explanation text).
-            sched::weighted_least(&self.infos)
+            sched::weighted_least_by(self.dests.iter().map(Dest::wlc_key))
         } else {
             let input = SchedInput {
                 proto: Protocol::Tcp,
@@ -392,12 +381,10 @@ impl Fast {
             };
             self.sched.schedule(&self.infos, &input, rng)
         }?;
-        let d = &mut self.dests[pick];
-        d.bind(false, true);
-        self.infos[pick].inactconns = d.inactconns;
-        self.infos[pick].overloaded = d.overloaded;
+        self.dests.get_mut(pick)?.bind(false, true);
+        self.sync(pick);
         let mut c = ConnRef {
-            state: TcpState::None as u8,
+            state: TcpState::None,
             inactive: true,
             nooutput: self.nooutput,
             dest: u16::try_from(pick).unwrap_or(u16::MAX),
@@ -411,7 +398,7 @@ impl Fast {
     fn segment(&mut self, c: &mut ConnRef, way: Way, flags: TcpFlags) {
         let output = way == Way::Out;
         let dir = Dir::of(&mut c.nooutput, output);
-        let cur = tcp_state(c.state);
+        let cur = c.state;
         let new = tcp::next(dir, cur, flags);
         if new != cur {
             // `tcp_state_active`, exactly as the table's `set_state`.
@@ -421,12 +408,24 @@ impl Fast {
                 let i = c.dest as usize;
                 if let Some(d) = self.dests.get_mut(i) {
                     d.set_active(active);
-                    self.infos[i].activeconns = d.activeconns;
-                    self.infos[i].inactconns = d.inactconns;
+                    self.sync(i);
                 }
             }
         }
-        c.state = new as u8;
+        c.state = new;
+    }
+
+    /// Copies dest `i`'s counters to what schedulers other than `wlc` read.
+    #[inline(always)]
+    fn sync(&mut self, i: usize) {
+        if self.wlc {
+            return;
+        }
+        if let (Some(d), Some(info)) = (self.dests.get(i), self.infos.get_mut(i)) {
+            info.activeconns = d.activeconns;
+            info.inactconns = d.inactconns;
+            info.overloaded = d.overloaded;
+        }
     }
 
     /// The entry now only waits for its timer (`timeout` of its state from
@@ -434,7 +433,7 @@ impl Fast {
     /// director's is when the real server resets, stays in ActiveConn).
     #[inline]
     fn park(&mut self, now: u64, c: &ConnRef) {
-        let to = u64::from(self.timeouts.tcp[tcp_state(c.state) as usize]) * NS_PER_S;
+        let to = u64::from(self.timeouts.tcp[c.state as usize]) * NS_PER_S;
         let i = c.dest as usize;
         let limit = (1u64 << (63 - self.dbits)) - 1;
         let at = (now + to).min(limit);

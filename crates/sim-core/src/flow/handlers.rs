@@ -1,7 +1,10 @@
 //! What happens at each event of a flow run: an arrival, a completion, a
 //! client giving up, a real server crashing.
 
-use super::{Admit, CONNECT_TIMEOUT_NS, Ev, HDR, Outcome, Req, Sim, SimTime, TcpFlags, Way, segs};
+use super::{
+    Admit, CONNECT_TIMEOUT_NS, ConnRef, Ev, HDR, NOT_STARTED, Outcome, Req, Sim, SimTime, TcpFlags,
+    Way, segs,
+};
 use crate::workload::Arrivals;
 
 impl Sim<'_> {
@@ -41,7 +44,7 @@ impl Sim<'_> {
         if user == u32::MAX {
             match &src.w.arrivals {
                 Arrivals::Poisson { schedule, .. } => {
-                    match schedule.next_arrival(now, &mut src.rng) {
+                    match schedule.next_arrival_gap(src.gap, now, &mut src.rng) {
                         Some(t) => self.open[wi] = t,
                         None => {
                             src.done = true;
@@ -60,7 +63,13 @@ impl Sim<'_> {
             user,
             w,
             resp_bytes: u32::try_from(resp_bytes).unwrap_or(u32::MAX),
-            ..Req::default()
+            d_in: 0,
+            server: 0,
+            epoch: 0,
+            started: NOT_STARTED,
+            conn: ConnRef::default(),
+            ended: false,
+            released: false,
         };
         // Client → server packets through the director: SYN, ACK, request
         // segments, FIN, ACK, and an ACK per two response segments.
@@ -120,9 +129,11 @@ impl Sim<'_> {
             Admit::Start(service) => {
                 self.path
                     .segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
-                self.slots[slot as usize].conn = conn;
-                let epoch = self.slots[slot as usize].epoch;
-                self.q
+                let r = &mut self.slots[slot as usize];
+                r.conn = conn;
+                let epoch = r.epoch;
+                r.started = self
+                    .q
                     .push(SimTime(now + service), Ev::Done { slot, epoch });
                 self.arm_give_up(slot, max_time);
             }
@@ -135,7 +146,7 @@ impl Sim<'_> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn arm_give_up(&mut self, slot: u32, max_time: Option<u64>) {
         if let Some(m) = max_time {
             let epoch = self.slots[slot as usize].epoch;
@@ -152,7 +163,7 @@ impl Sim<'_> {
 
     /// A closed-loop user whose request ended `after` ns from now thinks,
     /// then sends the next one.
-    #[inline]
+    #[inline(always)]
     fn next_user(&mut self, w: u32, user: u32, after: u64) {
         if user == u32::MAX {
             return;
@@ -167,17 +178,15 @@ impl Sim<'_> {
         }
     }
 
-    /// A real server finished request `slot`.
-    pub(super) fn done(&mut self, slot: u32, epoch: u32) {
+    /// A real server finished request `slot` (a live one: see `is_live`).
+    pub(super) fn done(&mut self, slot: u32) {
         let now = self.now;
         let r = self.slots[slot as usize];
-        if r.released || r.epoch != epoch {
-            return; // lost in a crash; the completion event is stale
-        }
         let server = r.server as usize;
-        if let Some((next, service)) = self.servers[server].finish(now, slot) {
+        if let Some((next, service)) = self.servers[server].finish(now) {
             let epoch = self.slots[next as usize].epoch;
-            self.q
+            self.slots[next as usize].started = self
+                .q
                 .push(SimTime(now + service), Ev::Done { slot: next, epoch });
         }
         self.rec.completed(r.server);
@@ -255,7 +264,21 @@ impl Sim<'_> {
         let Some(s) = self.servers.get_mut(server as usize) else {
             return;
         };
-        for slot in s.crash(now) {
+        let queued = s.crash(now);
+        // Lost: the requests in service, in the order they started, then
+        // the queue.
+        let mut lost: Vec<(u64, u32)> = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                u32::from(r.server) == server && r.started != NOT_STARTED && !r.released
+            })
+            .map(|(i, r)| (r.started, u32::try_from(i).unwrap_or(u32::MAX)))
+            .collect();
+        lost.sort_unstable();
+        let lost = lost.into_iter().map(|(_, slot)| slot).chain(queued);
+        for slot in lost.collect::<Vec<_>>() {
             let r = self.slots[slot as usize];
             self.slots[slot as usize].released = true;
             if r.ended {

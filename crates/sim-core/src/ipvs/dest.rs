@@ -133,6 +133,18 @@ impl Dest {
         }
     }
 
+    /// What `wlc` reads ([`crate::ipvs::sched::wlc_key`]).
+    #[must_use]
+    #[inline(always)]
+    pub fn wlc_key(&self) -> (u64, u64) {
+        crate::ipvs::sched::wlc_key(
+            self.activeconns,
+            self.inactconns,
+            self.weight,
+            self.overloaded,
+        )
+    }
+
     /// What the scheduler sees.
     #[must_use]
     pub fn info(&self) -> DestInfo {

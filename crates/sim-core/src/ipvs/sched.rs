@@ -65,6 +65,20 @@ impl DestInfo {
     pub fn overhead(&self) -> u64 {
         (u64::from(self.activeconns) << 8) + u64::from(self.inactconns)
     }
+
+    /// What the weighted-least-connection rule reads: `(overhead, weight)`,
+    /// the weight shown as 0 when the destination is overloaded (see
+    /// [`weighted_least_by`]).
+    #[must_use]
+    #[inline]
+    pub fn wlc_key(&self) -> (u64, u64) {
+        wlc_key(
+            self.activeconns,
+            self.inactconns,
+            self.weight,
+            self.overloaded,
+        )
+    }
 }
 
 /// The packet fields a scheduler may look at (first packet of a flow).
@@ -351,26 +365,46 @@ pub fn mul64(a: u64, b: u32) -> u64 {
     a.saturating_mul(u64::from(b))
 }
 
+/// `(overhead, weight)` of a destination for [`weighted_least_by`]:
+/// `ip_vs_dest_conn_overhead` (`activeconns * 256 + inactconns`) and the
+/// weight, shown as 0 when the destination is overloaded.
+#[must_use]
+#[inline(always)]
+pub fn wlc_key(activeconns: u32, inactconns: u32, weight: u32, overloaded: bool) -> (u64, u64) {
+    (
+        (u64::from(activeconns) << 8) + u64::from(inactconns),
+        if overloaded { 0 } else { u64::from(weight) },
+    )
+}
+
 /// The weighted-least-connection pick shared by `wlc`, `lblc` and `lblcr`:
 /// the first non-overloaded destination with weight > 0 is the candidate,
 /// then every later non-overloaded destination D replaces the best B when
 /// `overhead(B) * w(D) > overhead(D) * w(B)` (strict, so list order wins ties).
 #[must_use]
+#[inline]
 pub fn weighted_least(dests: &[DestInfo]) -> Option<usize> {
-    let first = dests.iter().position(|d| !d.overloaded && d.weight > 0)?;
-    let (mut best, mut loh, mut lw) = (
-        first,
-        dests[first].overhead(),
-        u64::from(dests[first].weight),
-    );
-    let rest = dests.get(first + 1..).unwrap_or_default();
-    for (k, d) in rest.iter().enumerate() {
-        let (doh, dw) = (d.overhead(), u64::from(d.weight));
+    weighted_least_by(dests.iter().map(DestInfo::wlc_key))
+}
+
+/// [`weighted_least`] on `(overhead, weight)` pairs in list order, where an
+/// overloaded destination shows weight 0 ([`DestInfo::wlc_key`]): a weight
+/// of 0 never becomes the candidate and never replaces it (`x * 0 > y` is
+/// false), exactly as the flag and the zero weight do in the kernel loop.
+/// The flow fast path keeps these pairs up to date instead of whole
+/// [`DestInfo`]s.
+#[inline]
+pub fn weighted_least_by(keys: impl Iterator<Item = (u64, u64)>) -> Option<usize> {
+    let mut keys = keys.enumerate();
+    let (mut best, (mut loh, mut lw)) = keys.find(|(_, (_, w))| *w > 0)?;
+    for (k, (doh, dw)) in keys {
         // The kernel's plain u64 products (no overflow: an overhead is
         // below 2^41, a weight below 2^31).
-        if !d.overloaded && loh.wrapping_mul(dw) > doh.wrapping_mul(lw) {
-            (best, loh, lw) = (first + 1 + k, doh, dw);
-        }
+        // (Branch-free: which destination wins is data, not a pattern.)
+        let take = loh.wrapping_mul(dw) > doh.wrapping_mul(lw);
+        best = std::hint::select_unpredictable(take, k, best);
+        loh = std::hint::select_unpredictable(take, doh, loh);
+        lw = std::hint::select_unpredictable(take, dw, lw);
     }
     Some(best)
 }

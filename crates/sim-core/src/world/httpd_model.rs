@@ -74,7 +74,7 @@ impl World {
             return;
         };
         let done = m.pending.remove(&id);
-        if let Some((next, service)) = m.model.finish(now, id) {
+        if let Some((next, service)) = m.model.finish(now) {
             self.queue.push(
                 self.now + SimDuration(service),
                 Event::HttpdDone { host: h, id: next },
