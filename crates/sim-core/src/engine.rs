@@ -242,126 +242,101 @@ impl<E> EventQueue<E> {
 /// next requests and outages; open-loop arrivals wait beside it): at a few
 /// dozen events a heap of 16-byte keys in one `Vec` beats the radix heap's
 /// buckets, and it is still O(log n) when a run has many pending events.
-/// No monotonicity is assumed. A key is the `u128` `time << 64 | seq << 24 | slot`: the
-/// sequence number sits above the slot, so keys compare exactly as
-/// `(time, seq)`; the event itself waits in a slab.
-pub struct SmallQueue<E> {
-    /// `time << 64 | seq << SLOT_BITS | slot`.
+/// No monotonicity is assumed.
+///
+/// An event is only a 24-bit id that the caller gives meaning to (the flow
+/// engine: "completion of request slot n", or an index into its own table
+/// of rarer events). A key is the `u128` `time << 64 | seq << 24 | id`: the
+/// sequence number sits above the id, so keys compare exactly as
+/// `(time, seq)`.
+#[derive(Debug, Default)]
+pub struct SmallQueue {
+    /// `time << 64 | seq << ID_BITS | id`.
     heap: Vec<u128>,
-    slab: Vec<Option<E>>,
-    free: Vec<u32>,
     seq: u64,
 }
 
-/// Bits of a [`SmallQueue`] key that name the slab slot.
-const SLOT_BITS: u32 = 24;
-
-impl<E> std::fmt::Debug for SmallQueue<E> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SmallQueue")
-            .field("pending", &self.heap.len())
-            .field("seq", &self.seq)
-            .finish()
+/// Puts `key` in the hole at `i` of a heap, or higher: moves parents
+/// down into the hole while they are greater, then fills it.
+#[inline(always)]
+fn sift_up(heap: &mut [u128], mut i: usize, key: u128) {
+    while i > 0 {
+        let parent = (i - 1) / 2;
+        let p = heap[parent];
+        if key < p {
+            heap[i] = p;
+            i = parent;
+        } else {
+            break;
+        }
     }
+    heap[i] = key;
 }
 
-impl<E> Default for SmallQueue<E> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+/// Bits of a [`SmallQueue`] event id.
+pub const ID_BITS: u32 = 24;
 
-impl<E> SmallQueue<E> {
+impl SmallQueue {
     /// An empty queue.
     #[must_use]
     pub fn new() -> Self {
         SmallQueue {
             heap: Vec::new(),
-            slab: Vec::new(),
-            free: Vec::new(),
             seq: 0,
         }
     }
 
-    /// Schedules `ev` at `at`; returns its sequence number.
+    /// Schedules event `id` (below `2^24`) at `at`; returns its sequence
+    /// number.
     ///
     /// # Panics
-    /// With more than 2^24 events pending at once, or after 2^40 pushes.
+    /// If `id` has more than 24 bits, or after 2^40 pushes.
     #[inline(always)]
-    pub fn push(&mut self, at: SimTime, ev: E) -> u64 {
+    pub fn push(&mut self, at: SimTime, id: u32) -> u64 {
         let seq = self.seq;
         self.seq += 1;
-        assert!(seq < 1 << (64 - SLOT_BITS), "fewer than 2^40 events");
-        let slot = match self.free.pop() {
-            Some(i) => {
-                self.slab[i as usize] = Some(ev);
-                i
-            }
-            None => {
-                self.slab.push(Some(ev));
-                u32::try_from(self.slab.len() - 1).unwrap_or(u32::MAX)
-            }
-        };
-        assert!(slot < 1 << SLOT_BITS, "fewer than 2^24 pending events");
-        let key = u128::from(at.0) << 64 | u128::from(seq << SLOT_BITS | u64::from(slot));
-        // Sift up: move parents down into the hole, then fill it.
-        let mut i = self.heap.len();
+        assert!(seq < 1 << (64 - ID_BITS), "fewer than 2^40 events");
+        assert!(id < 1 << ID_BITS, "event ids have 24 bits");
+        let key = u128::from(at.0) << 64 | u128::from(seq << ID_BITS | u64::from(id));
+        let i = self.heap.len();
         self.heap.push(key);
-        while i > 0 {
-            let parent = (i - 1) / 2;
-            let p = self.heap[parent];
-            if key < p {
-                self.heap[i] = p;
-                i = parent;
-            } else {
-                break;
-            }
-        }
-        self.heap[i] = key;
+        sift_up(&mut self.heap, i, key);
         seq
     }
 
-    /// Removes and returns the earliest event.
+    /// Removes the earliest event: its time, sequence number and id.
     #[inline]
-    pub fn pop(&mut self) -> Option<(SimTime, E)> {
+    pub fn pop(&mut self) -> Option<(SimTime, u64, u32)> {
         let last = self.heap.pop()?;
-        let top = if self.heap.is_empty() {
-            last
-        } else {
-            let top = self.heap[0];
-            // Floyd: walk the hole at the root down to a leaf along the
-            // smaller children (one comparison a level), then sift `last`
-            // up from there (it rarely moves: it came from the bottom).
-            let n = self.heap.len();
-            let mut i = 0;
-            let mut l = 1;
-            while l + 1 < n {
-                let c = l + usize::from(self.heap[l + 1] < self.heap[l]);
-                self.heap[i] = self.heap[c];
-                i = c;
-                l = 2 * i + 1;
-            }
-            if l + 1 == n {
-                self.heap[i] = self.heap[l];
-                i = l;
-            }
-            while i > 0 {
-                let parent = (i - 1) / 2;
-                let p = self.heap[parent];
-                if last < p {
-                    self.heap[i] = p;
-                    i = parent;
-                } else {
-                    break;
+        let heap = self.heap.as_mut_slice();
+        let top = match heap.first() {
+            None => last,
+            Some(&top) => {
+                // Floyd: walk the hole at the root down to a leaf along
+                // the smaller children (one comparison a level), then sift
+                // `last` up from there (it rarely moves: it came from the
+                // bottom).
+                let n = heap.len();
+                let mut i = 0;
+                let mut l = 1;
+                while l + 1 < n {
+                    let c = l + usize::from(heap[l + 1] < heap[l]);
+                    heap[i] = heap[c];
+                    i = c;
+                    l = 2 * i + 1;
                 }
+                if l + 1 == n {
+                    heap[i] = heap[l];
+                    i = l;
+                }
+                sift_up(heap, i, last);
+                top
             }
-            self.heap[i] = last;
-            top
         };
-        let (slot, at) = ((top & ((1 << SLOT_BITS) - 1)) as u32, (top >> 64) as u64);
-        self.free.push(slot);
-        let ev = self.slab.get_mut(slot as usize)?.take()?;
-        Some((SimTime(at), ev))
+        #[expect(clippy::cast_possible_truncation, reason = "bit fields")]
+        let (at, low) = ((top >> 64) as u64, top as u64);
+        let id = (low & ((1 << ID_BITS) - 1)) as u32;
+        Some((SimTime(at), low >> ID_BITS, id))
     }
 
     /// The time of the earliest event, if any.
@@ -451,7 +426,14 @@ mod tests {
         /// The same for the small queue of the flow engine.
         #[test]
         fn small_queue_matches_a_sorted_model(ops in proptest::collection::vec((0u64..4, 0u64..50_000), 0..400)) {
-            sorted_model(&ops, SmallQueue::new(), |q, t, e| { q.push(t, e); }, SmallQueue::pop, SmallQueue::peek_time, SmallQueue::len)?;
+            sorted_model(
+                &ops,
+                SmallQueue::new(),
+                |q, t, e| { q.push(t, u32::try_from(e).unwrap_or(u32::MAX)); },
+                |q| q.pop().map(|(t, _, id)| (t, id as usize)),
+                SmallQueue::peek_time,
+                SmallQueue::len,
+            )?;
         }
 
         #[test]

@@ -160,11 +160,89 @@ impl std::error::Error for FlowError {}
 
 #[derive(Clone, Copy, Debug)]
 enum Ev {
-    Arrive { w: u32, user: u32 },
-    Done { slot: u32, epoch: u32 },
-    GiveUp { slot: u32, epoch: u32 },
-    Crash { server: u32 },
-    Recover { server: u32 },
+    Arrive {
+        w: u32,
+        user: u32,
+    },
+    /// A worker finishes request `slot`.
+    Done {
+        slot: u32,
+    },
+    /// The client of request `slot` gives up.
+    GiveUp {
+        slot: u32,
+    },
+    Crash {
+        server: u32,
+    },
+    Recover {
+        server: u32,
+    },
+}
+
+/// The flow's event queue: a [`SmallQueue`] of 24-bit ids. A completion
+/// or a client's timeout of request slot `n` (the common events) is the id
+/// `n << 2 | kind`; any other event waits in a side table and its id is
+/// its index there `<< 2 | 2`. An event of a request is stale when the
+/// request no longer records its sequence number ([`Req::started`],
+/// [`Req::give_up`]).
+#[derive(Debug, Default)]
+struct Events {
+    q: SmallQueue,
+    others: Vec<Option<Ev>>,
+    free: Vec<u32>,
+}
+
+/// Kinds in the low bits of an event id.
+const ID_DONE: u32 = 0;
+const ID_GIVE_UP: u32 = 1;
+const ID_OTHER: u32 = 2;
+/// Request slots that fit an event id with its kind.
+const ID_SLOTS: u32 = 1 << (crate::engine::ID_BITS - 2);
+
+impl Events {
+    /// Schedules `ev` at `at`; returns its sequence number.
+    #[inline(always)]
+    fn push(&mut self, at: u64, ev: Ev) -> u64 {
+        let id = match ev {
+            Ev::Done { slot } if slot < ID_SLOTS => slot << 2 | ID_DONE,
+            Ev::GiveUp { slot } if slot < ID_SLOTS => slot << 2 | ID_GIVE_UP,
+            _ => self.push_other(ev),
+        };
+        self.q.push(SimTime(at), id)
+    }
+
+    /// A rarer event into the side table; its id.
+    #[inline(never)]
+    fn push_other(&mut self, ev: Ev) -> u32 {
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.others[i as usize] = Some(ev);
+                i
+            }
+            None => {
+                self.others.push(Some(ev));
+                u32::try_from(self.others.len() - 1).unwrap_or(u32::MAX)
+            }
+        };
+        assert!(i < ID_SLOTS, "fewer than 2^22 rare events pending");
+        i << 2 | ID_OTHER
+    }
+
+    /// The earliest event: its time, sequence number, and what it is.
+    #[inline(always)]
+    fn pop(&mut self) -> Option<(u64, u64, Ev)> {
+        let (t, seq, id) = self.q.pop()?;
+        let ev = match id & 3 {
+            ID_DONE => Ev::Done { slot: id >> 2 },
+            ID_GIVE_UP => Ev::GiveUp { slot: id >> 2 },
+            _ => {
+                self.free.push(id >> 2);
+                self.others.get_mut((id >> 2) as usize)?.take()?
+            }
+        };
+        Some((t.0, seq, ev))
+    }
 }
 
 /// [`Req::started`] of a request no worker serves.
@@ -179,11 +257,13 @@ struct Req {
     server: u16,
     user: u32,
     w: u32,
-    epoch: u32,
     resp_bytes: u32,
     /// While a worker serves it: the sequence number of its completion
     /// event (so the order service started in); `NOT_STARTED` otherwise.
     started: u64,
+    /// While the client's `max_time` timer runs: its event's sequence
+    /// number; `NOT_STARTED` otherwise.
+    give_up: u64,
     conn: ConnRef,
     /// The client no longer waits (outcome recorded).
     ended: bool,
@@ -199,6 +279,8 @@ struct Src {
     /// The mean gap of a constant Poisson rate
     /// ([`crate::workload::RateSchedule::constant_gap_ns`], computed once).
     gap: Option<f64>,
+    /// [`handlers::inbound`] of the fixed sizes, if both are.
+    fixed_in: Option<(u64, u64)>,
     rng: SimRng,
     pool: ClientPool,
     sent: u64,
@@ -207,7 +289,7 @@ struct Src {
 
 /// The running simulation.
 struct Sim<'a> {
-    q: SmallQueue<Ev>,
+    q: Events,
     /// Next arrival of each open-loop source, `u64::MAX` for none (kept
     /// out of the queue: one push and pop fewer per request).
     open: Vec<u64>,
@@ -418,7 +500,7 @@ impl<'a> Sim<'a> {
         vport: u16,
         method: crate::ipvs::FwdMethod,
     ) -> Sim<'a> {
-        let mut q = SmallQueue::new();
+        let mut q = Events::default();
         let mut srcs = Vec::new();
         let mut open = vec![u64::MAX; cfg.workloads.len()];
         for (i, w) in cfg.workloads.iter().enumerate() {
@@ -437,12 +519,18 @@ impl<'a> Sim<'a> {
                 }
                 Arrivals::Closed { users, .. } => {
                     for u in 0..*users {
-                        q.push(SimTime(w.start_ns), Ev::Arrive { w: wi, user: u });
+                        q.push(w.start_ns, Ev::Arrive { w: wi, user: u });
                     }
                 }
             }
+            let fixed_sizes = (w.request_size.fixed_u64(), w.response_size.fixed_u64());
+            let tun = method == crate::ipvs::FwdMethod::Tunnel;
             srcs.push(Src {
-                fixed_sizes: (w.request_size.fixed_u64(), w.response_size.fixed_u64()),
+                fixed_sizes,
+                fixed_in: match fixed_sizes {
+                    (Some(req), Some(resp)) => Some(handlers::inbound(req, resp, tun)),
+                    _ => None,
+                },
                 gap: match &w.arrivals {
                     Arrivals::Poisson { schedule, .. } => schedule.constant_gap_ns(),
                     Arrivals::Closed { .. } => None,
@@ -457,9 +545,9 @@ impl<'a> Sim<'a> {
         for (i, s) in servers.iter().enumerate() {
             let server = u32::try_from(i).unwrap_or(u32::MAX);
             for (down, up) in &s.spec.outages {
-                q.push(SimTime(*down), Ev::Crash { server });
+                q.push(*down, Ev::Crash { server });
                 if let Some(up) = up {
-                    q.push(SimTime(*up), Ev::Recover { server });
+                    q.push(*up, Ev::Recover { server });
                 }
             }
         }
@@ -510,7 +598,7 @@ impl<'a> Sim<'a> {
                 .min_by_key(|(_, t)| *t)
                 .unwrap_or((0, u64::MAX)),
         };
-        (t != u64::MAX && self.q.peek_time().is_none_or(|h| t < h.0)).then_some((i, t))
+        (t != u64::MAX && self.q.q.peek_time().is_none_or(|h| t < h.0)).then_some((i, t))
     }
 
     /// Moves the clock to `t` (sampling the intervals it closes).
@@ -536,27 +624,35 @@ impl<'a> Sim<'a> {
                 self.arrive(u32::try_from(i).unwrap_or(u32::MAX), u32::MAX);
                 continue;
             }
-            let Some((t, ev)) = self.q.pop() else {
+            let Some((t, seq, ev)) = self.q.pop() else {
                 break;
             };
             if self.live_srcs == 0 && self.in_flight == 0 {
                 break;
             }
-            self.advance(t.0);
+            self.advance(t);
             // Stale events (a completion of a request lost in a crash, the
             // timeout of a request already answered) are not counted.
             match ev {
-                Ev::Done { slot, epoch } => {
-                    if self.is_live(slot, epoch) {
+                Ev::Done { slot } => {
+                    if self
+                        .slots
+                        .get(slot as usize)
+                        .is_some_and(|r| r.started == seq && !r.released)
+                    {
                         self.events += 1;
                         self.done(slot);
                     }
                 }
-                Ev::GiveUp { slot, epoch } => {
-                    // Counted only while the server holds the request; a
-                    // request lost in a crash still times out here.
-                    self.events += u64::from(self.is_live(slot, epoch));
-                    self.give_up(slot, epoch);
+                Ev::GiveUp { slot } => {
+                    if let Some(r) = self.slots.get(slot as usize)
+                        && r.give_up == seq
+                    {
+                        // Counted only while the server holds the request;
+                        // a request lost in a crash still times out here.
+                        self.events += u64::from(!r.released);
+                        self.give_up(slot);
+                    }
                 }
                 Ev::Arrive { w, user } => {
                     self.events += 1;
@@ -581,15 +677,6 @@ impl<'a> Sim<'a> {
             self.rec.next_sample = end;
             self.sample_now();
         }
-    }
-
-    /// Whether an event for request `slot` of generation `epoch` still
-    /// concerns it.
-    #[inline(always)]
-    fn is_live(&self, slot: u32, epoch: u32) -> bool {
-        self.slots
-            .get(slot as usize)
-            .is_some_and(|r| r.epoch == epoch && !r.released)
     }
 
     fn sample_until(&mut self, t: u64) {
@@ -621,8 +708,7 @@ impl<'a> Sim<'a> {
     fn alloc(&mut self, r: Req) -> u32 {
         self.in_flight += 1;
         if let Some(i) = self.free.pop() {
-            let epoch = self.slots[i as usize].epoch;
-            self.slots[i as usize] = Req { epoch, ..r };
+            self.slots[i as usize] = r;
             i
         } else {
             self.slots.push(r);
@@ -634,8 +720,8 @@ impl<'a> Sim<'a> {
     /// generation moves on).
     fn release(&mut self, slot: u32) {
         let s = &mut self.slots[slot as usize];
-        s.epoch = s.epoch.wrapping_add(1);
         s.started = NOT_STARTED;
+        s.give_up = NOT_STARTED;
         self.in_flight -= 1;
         self.free.push(slot);
     }

@@ -30,7 +30,6 @@ use crate::ipvs::conn::tcp::{self, Dir};
 use crate::ipvs::sched::{self, DestInfo, SchedInput, Scheduler};
 use crate::ipvs::{
     Dest, FwdMethod, InVerdict, Ipvs, PacketMeta, Protocol, ServiceKey, SvcId, TcpFlags, TcpState,
-    Timeouts,
 };
 use crate::rng::SimRng;
 use crate::time::{NS_PER_S, SimTime};
@@ -77,9 +76,13 @@ pub struct Fast {
     /// What schedulers other than `wlc` read, kept in step with `dests`
     /// (`wlc` reads `dests` themselves).
     infos: Vec<DestInfo>,
-    timeouts: Timeouts,
-    /// `(timeout_ns, ring of expiry_ns << (dbits + 1) | active << dbits | dest)`.
-    rings: Vec<(u64, ChunkFifo)>,
+    /// One ring per distinct TCP timeout: expiries
+    /// `expiry_ns << (dbits + 1) | active << dbits | dest`.
+    rings: Vec<ChunkFifo>,
+    /// For each TCP state: its timeout (ns) and its ring.
+    park_to: [(u64, usize); 11],
+    /// Latest expiry a ring entry can hold.
+    expiry_limit: u64,
     /// Bits for a dest index in a ring entry.
     dbits: u32,
     nooutput: bool,
@@ -153,6 +156,18 @@ impl<'a> Path<'a> {
         let name = s.sched.name();
         let stand_in = sched::create("rr", s.flags, &[]).ok_or("no rr scheduler")?;
         let sched = std::mem::replace(&mut s.sched, stand_in);
+        // A ring per distinct timeout value, in state order.
+        let mut distinct: Vec<u64> = Vec::new();
+        let mut park_to = [(0, 0); 11];
+        for (st, t) in ipvs.timeouts.tcp.iter().enumerate() {
+            let to = u64::from(*t) * NS_PER_S;
+            let r = distinct.iter().position(|x| *x == to).unwrap_or_else(|| {
+                distinct.push(to);
+                distinct.len() - 1
+            });
+            park_to[st] = (to, r);
+        }
+        let ring_count = distinct.len();
         let nooutput = dests
             .first()
             .is_none_or(|d| !matches!(d.fwd, FwdMethod::Masq | FwdMethod::FullNat));
@@ -162,8 +177,9 @@ impl<'a> Path<'a> {
                 wlc: name == "wlc",
                 dests,
                 infos,
-                timeouts: ipvs.timeouts.clone(),
-                rings: Vec::new(),
+                rings: (0..ring_count).map(|_| ChunkFifo::default()).collect(),
+                park_to,
+                expiry_limit: (1u64 << (63 - dest_bits(infos_len))) - 1,
                 dbits: dest_bits(infos_len),
                 nooutput,
                 next_expiry: u64::MAX,
@@ -343,7 +359,7 @@ impl Fast {
     fn expire_due(&mut self, now: u64) {
         let mut next = u64::MAX;
         let mut rings = std::mem::take(&mut self.rings);
-        for (_, ring) in &mut rings {
+        for ring in &mut rings {
             let mask = (1u64 << self.dbits) - 1;
             while let Some(e) = ring.front() {
                 if e >> (self.dbits + 1) > now {
@@ -433,19 +449,13 @@ impl Fast {
     /// director's is when the real server resets, stays in ActiveConn).
     #[inline]
     fn park(&mut self, now: u64, c: &ConnRef) {
-        let to = u64::from(self.timeouts.tcp[c.state as usize]) * NS_PER_S;
-        let i = c.dest as usize;
-        let limit = (1u64 << (63 - self.dbits)) - 1;
-        let at = (now + to).min(limit);
+        let (to, ring) = self.park_to[c.state as usize];
+        let at = (now + to).min(self.expiry_limit);
         self.next_expiry = self.next_expiry.min(at);
-        let e = (at << (self.dbits + 1)) | (u64::from(!c.inactive) << self.dbits) | i as u64;
-        match self.rings.iter_mut().find(|(t, _)| *t == to) {
-            Some((_, r)) => r.push_back(e),
-            None => {
-                let mut r = ChunkFifo::default();
-                r.push_back(e);
-                self.rings.push((to, r));
-            }
+        let e =
+            (at << (self.dbits + 1)) | (u64::from(!c.inactive) << self.dbits) | u64::from(c.dest);
+        if let Some(r) = self.rings.get_mut(ring) {
+            r.push_back(e);
         }
     }
 }
@@ -469,16 +479,25 @@ pub struct ChunkFifo {
 
 impl ChunkFifo {
     /// Appends `v`.
+    #[inline]
     pub fn push_back(&mut self, v: u64) {
-        if self.chunks.is_empty() || self.tail == CHUNK {
-            let c = self.spare.take().unwrap_or_else(|| Box::new([0; CHUNK]));
-            self.chunks.push_back(c);
-            self.tail = 0;
-        }
-        if let Some(c) = self.chunks.back_mut() {
+        if self.tail < CHUNK
+            && let Some(c) = self.chunks.back_mut()
+        {
             c[self.tail] = v;
+            self.tail += 1;
+        } else {
+            self.push_chunk(v);
         }
-        self.tail += 1;
+    }
+
+    /// Appends `v` as the first value of a new chunk.
+    #[cold]
+    fn push_chunk(&mut self, v: u64) {
+        let mut c = self.spare.take().unwrap_or_else(|| Box::new([0; CHUNK]));
+        c[0] = v;
+        self.chunks.push_back(c);
+        self.tail = 1;
     }
 
     /// The oldest value.

@@ -2,10 +2,20 @@
 //! client giving up, a real server crashing.
 
 use super::{
-    Admit, CONNECT_TIMEOUT_NS, ConnRef, Ev, HDR, NOT_STARTED, Outcome, Req, Sim, SimTime, TcpFlags,
-    Way, segs,
+    Admit, CONNECT_TIMEOUT_NS, ConnRef, Ev, HDR, NOT_STARTED, Outcome, Req, Sim, TcpFlags, Way,
+    segs,
 };
 use crate::workload::Arrivals;
+
+/// Client → server packets through the director and their bytes, for a
+/// request of `req` bytes answered with `resp` bytes: SYN, ACK, request
+/// segments, FIN, ACK, and an ACK per two response segments (each with an
+/// IPIP header too when tunnelled).
+#[inline]
+pub(super) fn inbound(req: u64, resp: u64, tun: bool) -> (u64, u64) {
+    let pkts = 4 + segs(req) + segs(resp).div_ceil(2);
+    (pkts, pkts * (HDR + if tun { 20 } else { 0 }) + req)
+}
 
 impl Sim<'_> {
     /// A client sends a request.
@@ -40,6 +50,7 @@ impl Sim<'_> {
             None => src.w.response_size.sample_u64(&mut src.rng),
         };
         let max_time = src.w.max_time_ns;
+        let fixed_in = src.fixed_in;
         // Open loop: the next arrival is independent of this one.
         if user == u32::MAX {
             match &src.w.arrivals {
@@ -65,16 +76,16 @@ impl Sim<'_> {
             resp_bytes: u32::try_from(resp_bytes).unwrap_or(u32::MAX),
             d_in: 0,
             server: 0,
-            epoch: 0,
             started: NOT_STARTED,
+            give_up: NOT_STARTED,
             conn: ConnRef::default(),
             ended: false,
             released: false,
         };
-        // Client → server packets through the director: SYN, ACK, request
-        // segments, FIN, ACK, and an ACK per two response segments.
-        let in_pkts = 4 + segs(req_bytes) + segs(resp_bytes).div_ceil(2);
-        let in_bytes = in_pkts * (HDR + if self.tun { 20 } else { 0 }) + req_bytes;
+        let (in_pkts, in_bytes) = match fixed_in {
+            Some(x) => x,
+            None => inbound(req_bytes, resp_bytes, self.tun),
+        };
         let Some(d_in) = self.dir.offer(now, in_pkts, in_bytes) else {
             self.rec.director_drop();
             self.end_without_conn(w, user, max_time.unwrap_or(CONNECT_TIMEOUT_NS), None);
@@ -131,10 +142,7 @@ impl Sim<'_> {
                     .segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
                 let r = &mut self.slots[slot as usize];
                 r.conn = conn;
-                let epoch = r.epoch;
-                r.started = self
-                    .q
-                    .push(SimTime(now + service), Ev::Done { slot, epoch });
+                r.started = self.q.push(now + service, Ev::Done { slot });
                 self.arm_give_up(slot, max_time);
             }
             Admit::Queued => {
@@ -149,9 +157,7 @@ impl Sim<'_> {
     #[inline(always)]
     fn arm_give_up(&mut self, slot: u32, max_time: Option<u64>) {
         if let Some(m) = max_time {
-            let epoch = self.slots[slot as usize].epoch;
-            self.q
-                .push(SimTime(self.now + m), Ev::GiveUp { slot, epoch });
+            self.slots[slot as usize].give_up = self.q.push(self.now + m, Ev::GiveUp { slot });
         }
     }
 
@@ -173,8 +179,7 @@ impl Sim<'_> {
         };
         if let Arrivals::Closed { think, .. } = &src.w.arrivals {
             let t = think.sample_u64(&mut src.rng);
-            self.q
-                .push(SimTime(self.now + after + t), Ev::Arrive { w, user });
+            self.q.push(self.now + after + t, Ev::Arrive { w, user });
         }
     }
 
@@ -184,10 +189,7 @@ impl Sim<'_> {
         let r = self.slots[slot as usize];
         let server = r.server as usize;
         if let Some((next, service)) = self.servers[server].finish(now) {
-            let epoch = self.slots[next as usize].epoch;
-            self.slots[next as usize].started = self
-                .q
-                .push(SimTime(now + service), Ev::Done { slot: next, epoch });
+            self.slots[next as usize].started = self.q.push(now + service, Ev::Done { slot: next });
         }
         self.rec.completed(r.server);
         if r.ended {
@@ -238,9 +240,9 @@ impl Sim<'_> {
     }
 
     /// The client's `max_time` expired.
-    pub(super) fn give_up(&mut self, slot: u32, epoch: u32) {
+    pub(super) fn give_up(&mut self, slot: u32) {
         let r = self.slots[slot as usize];
-        if r.epoch != epoch || r.ended {
+        if r.ended {
             return;
         }
         let t = self.tuple(&r);

@@ -118,13 +118,15 @@ impl Recorder {
     #[inline]
     pub fn ok(&mut self, server: u16, latency: u64, resp_bytes: u64) {
         self.total.record(latency);
-        self.iv_hist.record(latency);
         self.outcomes.ok += 1;
         self.iv_outcomes.ok += 1;
         if let Some(s) = self.servers.get_mut(server as usize) {
-            s.hist.record(latency);
+            // Both have 2 digits.
+            s.hist.record_twin(&mut self.iv_hist, latency);
             s.outcomes.ok += 1;
             s.bytes_out += resp_bytes;
+        } else {
+            self.iv_hist.record(latency);
         }
     }
 

@@ -112,6 +112,22 @@ impl LatencyHistogram {
         self.max = self.max.max(ns);
     }
 
+    /// Records one value in this histogram and in `twin`, which has the
+    /// same number of digits (the bin is found once).
+    #[inline]
+    pub fn record_twin(&mut self, twin: &mut LatencyHistogram, ns: u64) {
+        debug_assert_eq!(self.counts.len(), twin.counts.len());
+        let i = self.index(ns.clamp(LOW_NS, HIGH_NS));
+        for h in [self, twin] {
+            if let Some(c) = h.counts.get_mut(i) {
+                *c += 1;
+            }
+            h.total += 1;
+            h.sum += u128::from(ns);
+            h.max = h.max.max(ns);
+        }
+    }
+
     /// Number of values.
     #[must_use]
     pub fn count(&self) -> u64 {
@@ -245,6 +261,13 @@ mod tests {
             sum.add(&ha);
             for q in [0.0, 0.25, 0.5, 0.9, 0.99, 1.0] {
                 proptest::prop_assert_eq!(sum.quantile(q), ours.quantile(q));
+            }
+            // Twins: each the same as recording in it alone.
+            let (mut t1, mut t2) = (LatencyHistogram::with_digits(digits), LatencyHistogram::with_digits(digits));
+            for v in &values { t1.record_twin(&mut t2, *v); }
+            for t in [&t1, &t2] {
+                proptest::prop_assert_eq!(&t.counts, &ours.counts);
+                proptest::prop_assert_eq!((t.total, t.sum, t.max), (ours.total, ours.sum, ours.max));
             }
         }
     }
