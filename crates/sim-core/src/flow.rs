@@ -248,6 +248,30 @@ impl Events {
 /// [`Req::started`] of a request no worker serves.
 const NOT_STARTED: u64 = u64::MAX;
 
+impl Req {
+    /// A slot with no request.
+    const FREE: Req = Req {
+        t0: 0,
+        d_in: 0,
+        tuple_c: 0,
+        cport: 0,
+        server: 0,
+        user: 0,
+        w: 0,
+        resp_bytes: 0,
+        started: NOT_STARTED,
+        give_up: NOT_STARTED,
+        conn: ConnRef {
+            state: crate::ipvs::TcpState::None,
+            inactive: false,
+            nooutput: false,
+            dest: 0,
+        },
+        ended: false,
+        released: false,
+    };
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Req {
     t0: u64,
@@ -705,13 +729,14 @@ impl<'a> Sim<'a> {
             .sample(at, &mut self.servers, &per_server, dir_busy);
     }
 
-    fn alloc(&mut self, r: Req) -> u32 {
+    /// A free request slot (its caller writes the request in).
+    #[inline]
+    fn take_slot(&mut self) -> u32 {
         self.in_flight += 1;
         if let Some(i) = self.free.pop() {
-            self.slots[i as usize] = r;
             i
         } else {
-            self.slots.push(r);
+            self.slots.push(Req::FREE);
             u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
         }
     }

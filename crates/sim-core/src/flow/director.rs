@@ -73,9 +73,10 @@ pub struct Fast {
     sched: Box<dyn Scheduler>,
     wlc: bool,
     dests: Vec<Dest>,
-    /// What schedulers other than `wlc` read, kept in step with `dests`
-    /// (`wlc` reads `dests` themselves).
+    /// What schedulers other than `wlc` read, kept in step with `dests`.
     infos: Vec<DestInfo>,
+    /// What `wlc` reads ([`Dest::wlc_key`]), kept in step with `dests`.
+    keys: Vec<(u64, u64)>,
     /// One ring per distinct TCP timeout: expiries
     /// `expiry_ns << (dbits + 1) | active << dbits | dest`.
     rings: Vec<ChunkFifo>,
@@ -151,6 +152,7 @@ impl<'a> Path<'a> {
         Self::fast_check(ipvs, svc)?;
         let dests: Vec<Dest> = ipvs.service_dests(svc).cloned().collect();
         let infos: Vec<DestInfo> = dests.iter().map(Dest::info).collect();
+        let keys = dests.iter().map(Dest::wlc_key).collect();
         let infos_len = infos.len();
         let s = ipvs.service_mut(svc).ok_or("no such service")?;
         let name = s.sched.name();
@@ -177,6 +179,7 @@ impl<'a> Path<'a> {
                 wlc: name == "wlc",
                 dests,
                 infos,
+                keys,
                 rings: (0..ring_count).map(|_| ChunkFifo::default()).collect(),
                 park_to,
                 expiry_limit: (1u64 << (63 - dest_bits(infos_len))) - 1,
@@ -384,7 +387,7 @@ impl Fast {
         self.expire(now);
         let pick = if self.wlc {
             // The very function `wlc` schedules with (no explanation text).
-            sched::weighted_least_by(self.dests.iter().map(Dest::wlc_key))
+            sched::weighted_least_by(self.keys.iter().copied())
         } else {
             let input = SchedInput {
                 proto: Protocol::Tcp,
@@ -431,13 +434,17 @@ impl Fast {
         c.state = new;
     }
 
-    /// Copies dest `i`'s counters to what schedulers other than `wlc` read.
+    /// Copies dest `i`'s counters to what the scheduler reads.
     #[inline(always)]
     fn sync(&mut self, i: usize) {
-        if self.wlc {
+        let Some(d) = self.dests.get(i) else {
             return;
-        }
-        if let (Some(d), Some(info)) = (self.dests.get(i), self.infos.get_mut(i)) {
+        };
+        if self.wlc {
+            if let Some(k) = self.keys.get_mut(i) {
+                *k = d.wlc_key();
+            }
+        } else if let Some(info) = self.infos.get_mut(i) {
             info.activeconns = d.activeconns;
             info.inactconns = d.inactconns;
             info.overloaded = d.overloaded;

@@ -2,8 +2,7 @@
 //! client giving up, a real server crashing.
 
 use super::{
-    Admit, CONNECT_TIMEOUT_NS, ConnRef, Ev, HDR, NOT_STARTED, Outcome, Req, Sim, TcpFlags, Way,
-    segs,
+    Admit, CONNECT_TIMEOUT_NS, Ev, HDR, NOT_STARTED, Outcome, Req, Sim, TcpFlags, Tuple, Way, segs,
 };
 use crate::workload::Arrivals;
 
@@ -67,21 +66,6 @@ impl Sim<'_> {
             }
         }
         self.rec.arrival();
-        let mut r = Req {
-            t0: now,
-            tuple_c: u32::from(caddr),
-            cport,
-            user,
-            w,
-            resp_bytes: u32::try_from(resp_bytes).unwrap_or(u32::MAX),
-            d_in: 0,
-            server: 0,
-            started: NOT_STARTED,
-            give_up: NOT_STARTED,
-            conn: ConnRef::default(),
-            ended: false,
-            released: false,
-        };
         let (in_pkts, in_bytes) = match fixed_in {
             Some(x) => x,
             None => inbound(req_bytes, resp_bytes, self.tun),
@@ -92,8 +76,12 @@ impl Sim<'_> {
             return;
         };
         self.rec.director_in(in_pkts, in_bytes);
-        r.d_in = d_in;
-        let t = self.tuple(&r);
+        let t = Tuple {
+            caddr,
+            cport,
+            vaddr: self.vip,
+            vport: self.vport,
+        };
         let Some(mut conn) = self.path.syn(now, &t, &mut self.sched_rng) else {
             // ICMP port unreachable: curl says "Connection refused".
             self.rec.outcome(None, Outcome::Refused);
@@ -105,7 +93,6 @@ impl Sim<'_> {
             .get(conn.dest as usize)
             .copied()
             .unwrap_or(0);
-        r.server = server;
         if let Some(c) = &mut self.choices {
             c.push(server);
         }
@@ -114,15 +101,15 @@ impl Sim<'_> {
             self.path
                 .segment(now, &t, &mut conn, Way::Out, TcpFlags::SYN_ACK);
         }
-        r.conn = conn;
-        let slot = self.alloc(r);
-        match self.servers[server as usize].arrive(now, slot) {
+        let slot = self.take_slot();
+        let started = match self.servers[server as usize].arrive(now, slot) {
             Admit::Down => {
                 // Nobody answers the SYN: the entry stays in SYN_RECV.
                 self.release(slot);
                 self.path.last_segment(now, &conn);
                 self.rec.outcome(Some(server), Outcome::TimedOut);
                 self.next_user(w, user, max_time.unwrap_or(CONNECT_TIMEOUT_NS));
+                return;
             }
             Admit::Full => {
                 // Handshake done, then the server resets (tcp_abort_on_overflow).
@@ -136,29 +123,38 @@ impl Sim<'_> {
                 self.path.last_segment(now, &conn);
                 self.rec.outcome(Some(server), Outcome::Reset);
                 self.next_user(w, user, 0);
+                return;
             }
             Admit::Start(service) => {
                 self.path
                     .segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
-                let r = &mut self.slots[slot as usize];
-                r.conn = conn;
-                r.started = self.q.push(now + service, Ev::Done { slot });
-                self.arm_give_up(slot, max_time);
+                self.q.push(now + service, Ev::Done { slot })
             }
             Admit::Queued => {
                 self.path
                     .segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
-                self.slots[slot as usize].conn = conn;
-                self.arm_give_up(slot, max_time);
+                NOT_STARTED
             }
-        }
-    }
-
-    #[inline(always)]
-    fn arm_give_up(&mut self, slot: u32, max_time: Option<u64>) {
-        if let Some(m) = max_time {
-            self.slots[slot as usize].give_up = self.q.push(self.now + m, Ev::GiveUp { slot });
-        }
+        };
+        let give_up = match max_time {
+            Some(m) => self.q.push(now + m, Ev::GiveUp { slot }),
+            None => NOT_STARTED,
+        };
+        self.slots[slot as usize] = Req {
+            t0: now,
+            d_in,
+            tuple_c: u32::from(caddr),
+            cport,
+            server,
+            user,
+            w,
+            resp_bytes: u32::try_from(resp_bytes).unwrap_or(u32::MAX),
+            started,
+            give_up,
+            conn,
+            ended: false,
+            released: false,
+        };
     }
 
     /// A request with no entry (dropped by the director) ends after `wait`.
