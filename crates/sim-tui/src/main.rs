@@ -162,7 +162,7 @@ enum Cmd {
     },
     /// Capacity what-if: run a grid of scenario variants in parallel and plot the results.
     Sweep(reports::sweep::SweepArgs),
-    /// Measure: the event queue, a packet-level LVS-DR run, flow-level lb-mm (1M and 10M requests) and the TUI.
+    /// Measure: the event queue, a packet-level LVS-DR run, flow-level lb-mm (1M requests, best and median of 5 runs; 10M for memory) and the TUI.
     Bench {
         /// A shorter run (for CI smoke tests).
         #[arg(long)]
