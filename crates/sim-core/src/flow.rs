@@ -622,7 +622,9 @@ impl<'a> Sim<'a> {
                 .min_by_key(|(_, t)| *t)
                 .unwrap_or((0, u64::MAX)),
         };
-        (t != u64::MAX && self.q.q.peek_time().is_none_or(|h| t < h.0)).then_some((i, t))
+        // (No arrival is `u64::MAX`, never below the head, nor below an
+        // empty queue's `u64::MAX`.)
+        (t < self.q.q.peek_time().map_or(u64::MAX, |h| h.0)).then_some((i, t))
     }
 
     /// Moves the clock to `t` (sampling the intervals it closes).

@@ -89,8 +89,8 @@ pub struct ServerModel {
     queue: VecDeque<u32>,
     up: bool,
     last_ns: u64,
-    busy_ns: u64,
-    queue_ns: u64,
+    busy_ns: u128,
+    queue_ns: u128,
 }
 
 impl ServerModel {
@@ -109,20 +109,13 @@ impl ServerModel {
         }
     }
 
-    /// Time integrals (saturating: 2^64 ns·requests is 584 years of one
-    /// busy worker).
+    /// Time integrals (exact: 128 bits).
     #[inline]
     fn account(&mut self, now: u64) {
         let dt = now.saturating_sub(self.last_ns);
-        if dt > 0 {
-            self.busy_ns = self
-                .busy_ns
-                .saturating_add(u64::from(self.busy).saturating_mul(dt));
-            self.queue_ns = self
-                .queue_ns
-                .saturating_add((self.queue.len() as u64).saturating_mul(dt));
-            self.last_ns = now;
-        }
+        self.busy_ns += u128::from(self.busy) * u128::from(dt);
+        self.queue_ns += self.queue.len() as u128 * u128::from(dt);
+        self.last_ns = self.last_ns.max(now);
     }
 
     /// Request `id` arrives at `now`.
@@ -199,7 +192,7 @@ impl ServerModel {
     /// Integrals up to `now`: (busy-worker·ns, queued-request·ns).
     pub fn integrals(&mut self, now: u64) -> (u128, u128) {
         self.account(now);
-        (u128::from(self.busy_ns), u128::from(self.queue_ns))
+        (self.busy_ns, self.queue_ns)
     }
 }
 

@@ -475,60 +475,56 @@ fn dest_bits(n: usize) -> u32 {
 const CHUNK: usize = 4096;
 
 /// A FIFO of `u64` in fixed 32 KiB chunks: memory follows the live length,
-/// with no doubling spike when it grows.
+/// with no doubling spike when it grows (and no zeroing: a chunk is a
+/// `Vec` filled by `push`).
 #[derive(Debug, Default)]
 pub struct ChunkFifo {
-    chunks: VecDeque<Box<[u64; CHUNK]>>,
-    spare: Option<Box<[u64; CHUNK]>>,
+    /// Oldest first; each holds at most `CHUNK` values, all but the last
+    /// exactly `CHUNK`.
+    chunks: VecDeque<Vec<u64>>,
+    spare: Option<Vec<u64>>,
+    /// Values already taken from the front chunk.
     head: usize,
-    tail: usize,
 }
 
 impl ChunkFifo {
     /// Appends `v`.
     #[inline]
     pub fn push_back(&mut self, v: u64) {
-        if self.tail < CHUNK
-            && let Some(c) = self.chunks.back_mut()
-        {
-            c[self.tail] = v;
-            self.tail += 1;
-        } else {
-            self.push_chunk(v);
+        match self.chunks.back_mut() {
+            Some(c) if c.len() < CHUNK => c.push(v),
+            _ => self.push_chunk(v),
         }
     }
 
     /// Appends `v` as the first value of a new chunk.
     #[cold]
     fn push_chunk(&mut self, v: u64) {
-        let mut c = self.spare.take().unwrap_or_else(|| Box::new([0; CHUNK]));
-        c[0] = v;
+        let mut c = self
+            .spare
+            .take()
+            .unwrap_or_else(|| Vec::with_capacity(CHUNK));
+        c.push(v);
         self.chunks.push_back(c);
-        self.tail = 1;
     }
 
     /// The oldest value.
     #[must_use]
     pub fn front(&self) -> Option<u64> {
-        let c = self.chunks.front()?;
-        if self.chunks.len() == 1 && self.head >= self.tail {
-            return None;
-        }
-        Some(c[self.head])
+        self.chunks.front()?.get(self.head).copied()
     }
 
     /// Removes the oldest value.
     pub fn pop_front(&mut self) -> Option<u64> {
         let v = self.front()?;
         self.head += 1;
-        if self.head == CHUNK || (self.chunks.len() == 1 && self.head == self.tail) {
-            if let Some(c) = self.chunks.pop_front() {
+        if self.chunks.front().is_some_and(|c| self.head == c.len()) {
+            // The front chunk is used up (a full one, or the only one).
+            if let Some(mut c) = self.chunks.pop_front() {
+                c.clear();
                 self.spare = Some(c);
             }
             self.head = 0;
-            if self.chunks.is_empty() {
-                self.tail = 0;
-            }
         }
         Some(v)
     }
@@ -536,16 +532,13 @@ impl ChunkFifo {
     /// Number of values.
     #[must_use]
     pub fn len(&self) -> usize {
-        match self.chunks.len() {
-            0 => 0,
-            n => (n - 1) * CHUNK + self.tail - self.head,
-        }
+        self.chunks.iter().map(Vec::len).sum::<usize>() - self.head
     }
 
     /// Whether it is empty.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.chunks.is_empty()
     }
 }
 
