@@ -659,41 +659,17 @@ impl<'a> Sim<'a> {
             self.advance(t);
             // Stale events (a completion of a request lost in a crash, the
             // timeout of a request already answered) are not counted.
-            match ev {
-                Ev::Done { slot } => {
-                    if self
-                        .slots
-                        .get(slot as usize)
-                        .is_some_and(|r| r.started == seq && !r.released)
-                    {
-                        self.events += 1;
-                        self.done(slot);
-                    }
-                }
-                Ev::GiveUp { slot } => {
-                    if let Some(r) = self.slots.get(slot as usize)
-                        && r.give_up == seq
-                    {
-                        // Counted only while the server holds the request;
-                        // a request lost in a crash still times out here.
-                        self.events += u64::from(!r.released);
-                        self.give_up(slot);
-                    }
-                }
-                Ev::Arrive { w, user } => {
+            if let Ev::Done { slot } = ev {
+                if self
+                    .slots
+                    .get(slot as usize)
+                    .is_some_and(|r| r.started == seq && !r.released)
+                {
                     self.events += 1;
-                    self.arrive(w, user);
+                    self.done(slot);
                 }
-                Ev::Crash { server } => {
-                    self.events += 1;
-                    self.crash(server);
-                }
-                Ev::Recover { server } => {
-                    self.events += 1;
-                    if let Some(s) = self.servers.get_mut(server as usize) {
-                        s.recover(self.now);
-                    }
-                }
+            } else {
+                self.other_event(seq, ev);
             }
         }
         // Close the last partial interval.
@@ -705,6 +681,40 @@ impl<'a> Sim<'a> {
         }
     }
 
+    /// An event other than a completion (out of line: completions and
+    /// open-loop arrivals are the hot ones).
+    #[inline(never)]
+    fn other_event(&mut self, seq: u64, ev: Ev) {
+        match ev {
+            Ev::Done { .. } => {}
+            Ev::GiveUp { slot } => {
+                if let Some(r) = self.slots.get(slot as usize)
+                    && r.give_up == seq
+                {
+                    // Counted only while the server holds the request; a
+                    // request lost in a crash still times out here.
+                    self.events += u64::from(!r.released);
+                    self.give_up(slot);
+                }
+            }
+            Ev::Arrive { w, user } => {
+                self.events += 1;
+                self.arrive(w, user);
+            }
+            Ev::Crash { server } => {
+                self.events += 1;
+                self.crash(server);
+            }
+            Ev::Recover { server } => {
+                self.events += 1;
+                if let Some(s) = self.servers.get_mut(server as usize) {
+                    s.recover(self.now);
+                }
+            }
+        }
+    }
+
+    #[cold]
     fn sample_until(&mut self, t: u64) {
         while self.rec.next_sample < t {
             self.sample_now();

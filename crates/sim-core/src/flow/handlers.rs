@@ -71,8 +71,7 @@ impl Sim<'_> {
             None => inbound(req_bytes, resp_bytes, self.tun),
         };
         let Some(d_in) = self.dir.offer(now, in_pkts, in_bytes) else {
-            self.rec.director_drop();
-            self.end_without_conn(w, user, max_time.unwrap_or(CONNECT_TIMEOUT_NS), None);
+            self.director_dropped(w, user, max_time);
             return;
         };
         self.rec.director_in(in_pkts, in_bytes);
@@ -83,9 +82,7 @@ impl Sim<'_> {
             vport: self.vport,
         };
         let Some(mut conn) = self.path.syn(now, &t, &mut self.sched_rng) else {
-            // ICMP port unreachable: curl says "Connection refused".
-            self.rec.outcome(None, Outcome::Refused);
-            self.next_user(w, user, 0);
+            self.no_dest(w, user);
             return;
         };
         let server = self
@@ -103,26 +100,8 @@ impl Sim<'_> {
         }
         let slot = self.take_slot();
         let started = match self.servers[server as usize].arrive(now, slot) {
-            Admit::Down => {
-                // Nobody answers the SYN: the entry stays in SYN_RECV.
-                self.release(slot);
-                self.path.last_segment(now, &conn);
-                self.rec.outcome(Some(server), Outcome::TimedOut);
-                self.next_user(w, user, max_time.unwrap_or(CONNECT_TIMEOUT_NS));
-                return;
-            }
-            Admit::Full => {
-                // Handshake done, then the server resets (tcp_abort_on_overflow).
-                self.release(slot);
-                self.path
-                    .segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
-                if self.nat {
-                    self.path
-                        .segment(now, &t, &mut conn, Way::Out, TcpFlags::RST);
-                }
-                self.path.last_segment(now, &conn);
-                self.rec.outcome(Some(server), Outcome::Reset);
-                self.next_user(w, user, 0);
+            admit @ (Admit::Down | Admit::Full) => {
+                self.not_admitted(admit, slot, &t, conn, (w, user, max_time));
                 return;
             }
             Admit::Start(service) => {
@@ -157,6 +136,59 @@ impl Sim<'_> {
         };
     }
 
+    /// The director's backlog is full: the request is dropped.
+    #[cold]
+    #[inline(never)]
+    fn director_dropped(&mut self, w: u32, user: u32, max_time: Option<u64>) {
+        self.rec.director_drop();
+        self.end_without_conn(w, user, max_time.unwrap_or(CONNECT_TIMEOUT_NS), None);
+    }
+
+    /// No real server available: ICMP port unreachable (curl says
+    /// "Connection refused").
+    #[cold]
+    #[inline(never)]
+    fn no_dest(&mut self, w: u32, user: u32) {
+        self.rec.outcome(None, Outcome::Refused);
+        self.next_user(w, user, 0);
+    }
+
+    /// The chosen real server is down or its queue is full.
+    #[cold]
+    #[inline(never)]
+    fn not_admitted(
+        &mut self,
+        admit: Admit,
+        slot: u32,
+        t: &Tuple,
+        mut conn: crate::flow::ConnRef,
+        (w, user, max_time): (u32, u32, Option<u64>),
+    ) {
+        let now = self.now;
+        self.release(slot);
+        let server = self
+            .dest_server
+            .get(conn.dest as usize)
+            .copied()
+            .unwrap_or(0);
+        if admit == Admit::Down {
+            // Nobody answers the SYN: the entry stays in SYN_RECV.
+            self.path.last_segment(now, &conn);
+            self.rec.outcome(Some(server), Outcome::TimedOut);
+            self.next_user(w, user, max_time.unwrap_or(CONNECT_TIMEOUT_NS));
+        } else {
+            // Handshake done, then the server resets (tcp_abort_on_overflow).
+            self.path.segment(now, t, &mut conn, Way::In, TcpFlags::ACK);
+            if self.nat {
+                self.path
+                    .segment(now, t, &mut conn, Way::Out, TcpFlags::RST);
+            }
+            self.path.last_segment(now, &conn);
+            self.rec.outcome(Some(server), Outcome::Reset);
+            self.next_user(w, user, 0);
+        }
+    }
+
     /// A request with no entry (dropped by the director) ends after `wait`.
     fn end_without_conn(&mut self, w: u32, user: u32, wait: u64, server: Option<u16>) {
         self.rec.outcome(server, Outcome::TimedOut);
@@ -167,9 +199,15 @@ impl Sim<'_> {
     /// then sends the next one.
     #[inline(always)]
     fn next_user(&mut self, w: u32, user: u32, after: u64) {
-        if user == u32::MAX {
-            return;
+        if user != u32::MAX {
+            self.think(w, user, after);
         }
+    }
+
+    /// Closed loop: user `user` of workload `w` thinks, then sends its
+    /// next request (out of line: open-loop arrivals are the hot case).
+    #[inline(never)]
+    fn think(&mut self, w: u32, user: u32, after: u64) {
         let Some(src) = self.srcs.get_mut(w as usize) else {
             return;
         };
@@ -189,8 +227,7 @@ impl Sim<'_> {
         }
         self.rec.completed(r.server);
         if r.ended {
-            // The client gave up earlier; the work was done for nothing.
-            self.release(slot);
+            self.done_for_nothing(slot);
             return;
         }
         let resp = u64::from(r.resp_bytes);
@@ -233,6 +270,13 @@ impl Sim<'_> {
         }
         self.release(slot);
         self.next_user(r.w, r.user, d_out);
+    }
+
+    /// The client gave up earlier; the work was done for nothing.
+    #[cold]
+    #[inline(never)]
+    fn done_for_nothing(&mut self, slot: u32) {
+        self.release(slot);
     }
 
     /// The client's `max_time` expired.
