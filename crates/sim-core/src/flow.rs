@@ -35,10 +35,12 @@
 //! director's queueing delays in both directions.
 //!
 //! Events are kept in a `(time, seq)` queue (the engine's
-//! [`crate::engine::SmallQueue`], a binary heap: only requests in service
-//! and timers wait in it), except each open-loop source's next arrival,
-//! held beside it (one push and pop fewer per request); at equal times the
-//! queue's events run first. Model events
+//! [`crate::engine::SmallQueue`], a binary heap of 16-byte keys: only
+//! requests in service and timers wait in it; a request's completion or
+//! timeout is its slot number, and is stale once the request no longer
+//! records that event's sequence number), except each open-loop source's
+//! next arrival, held beside it (one push and pop fewer per request); at
+//! equal times the queue's events run first. Model events
 //! counted for speed are the popped ones (arrivals, completions, and the
 //! rarer timeouts and outages). Memory does not grow with the number of
 //! requests: only in-flight requests have a slot; latency statistics are
