@@ -214,6 +214,12 @@ impl Events {
         self.q.push(SimTime(at), id)
     }
 
+    /// The time of the earliest event, `u64::MAX` if none.
+    #[inline(always)]
+    fn head_time(&self) -> u64 {
+        self.q.peek_time().map_or(u64::MAX, |h| h.0)
+    }
+
     /// A rarer event into the side table; its id.
     #[inline(never)]
     fn push_other(&mut self, ev: Ev) -> u32 {
@@ -263,12 +269,7 @@ impl Req {
         resp_bytes: 0,
         started: NOT_STARTED,
         give_up: NOT_STARTED,
-        conn: ConnRef {
-            state: crate::ipvs::TcpState::None,
-            inactive: false,
-            nooutput: false,
-            dest: 0,
-        },
+        conn: ConnRef::NONE,
         ended: false,
         released: false,
     };
@@ -529,6 +530,7 @@ impl<'a> Sim<'a> {
         let mut q = Events::default();
         let mut srcs = Vec::new();
         let mut open = vec![u64::MAX; cfg.workloads.len()];
+        let tun = method == crate::ipvs::FwdMethod::Tunnel;
         for (i, w) in cfg.workloads.iter().enumerate() {
             let mut r = rng::stream(cfg.seed, &format!("flow/workload/{i}/{}", w.name));
             let (first, clients) = match &w.arrivals {
@@ -550,7 +552,6 @@ impl<'a> Sim<'a> {
                 }
             }
             let fixed_sizes = (w.request_size.fixed_u64(), w.response_size.fixed_u64());
-            let tun = method == crate::ipvs::FwdMethod::Tunnel;
             srcs.push(Src {
                 fixed_sizes,
                 fixed_in: match fixed_sizes {
@@ -605,7 +606,7 @@ impl<'a> Sim<'a> {
             vip,
             vport,
             nat,
-            tun: method == crate::ipvs::FwdMethod::Tunnel,
+            tun,
             until: cfg.until_ns,
             events: 0,
         }
@@ -626,7 +627,7 @@ impl<'a> Sim<'a> {
         };
         // (No arrival is `u64::MAX`, never below the head, nor below an
         // empty queue's `u64::MAX`.)
-        (t < self.q.q.peek_time().map_or(u64::MAX, |h| h.0)).then_some((i, t))
+        (t < self.q.head_time()).then_some((i, t))
     }
 
     /// Moves the clock to `t` (sampling the intervals it closes).
@@ -688,7 +689,7 @@ impl<'a> Sim<'a> {
     #[inline(never)]
     fn other_event(&mut self, seq: u64, ev: Ev) {
         match ev {
-            Ev::Done { .. } => {}
+            Ev::Done { .. } => {} // `run` handles completions
             Ev::GiveUp { slot } => {
                 if let Some(r) = self.slots.get(slot as usize)
                     && r.give_up == seq
@@ -755,8 +756,8 @@ impl<'a> Sim<'a> {
         }
     }
 
-    /// Frees `slot`; events still pending for it become stale (its
-    /// generation moves on).
+    /// Frees `slot`; events still pending for it become stale (it no
+    /// longer records their sequence numbers).
     fn release(&mut self, slot: u32) {
         let s = &mut self.slots[slot as usize];
         s.started = NOT_STARTED;

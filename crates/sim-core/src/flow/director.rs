@@ -56,14 +56,19 @@ pub struct ConnRef {
     pub dest: u16,
 }
 
+impl ConnRef {
+    /// No entry yet.
+    pub const NONE: ConnRef = ConnRef {
+        state: TcpState::None,
+        inactive: false,
+        nooutput: false,
+        dest: 0,
+    };
+}
+
 impl Default for ConnRef {
     fn default() -> Self {
-        ConnRef {
-            state: TcpState::None,
-            inactive: false,
-            nooutput: false,
-            dest: 0,
-        }
+        ConnRef::NONE
     }
 }
 

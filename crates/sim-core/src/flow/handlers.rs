@@ -101,7 +101,7 @@ impl Sim<'_> {
         let slot = self.take_slot();
         let started = match self.servers[server as usize].arrive(now, slot) {
             admit @ (Admit::Down | Admit::Full) => {
-                self.not_admitted(admit, slot, &t, conn, (w, user, max_time));
+                self.not_admitted(admit, slot, server, &t, conn, (w, user, max_time));
                 return;
             }
             Admit::Start(service) => {
@@ -160,17 +160,13 @@ impl Sim<'_> {
         &mut self,
         admit: Admit,
         slot: u32,
+        server: u16,
         t: &Tuple,
         mut conn: crate::flow::ConnRef,
         (w, user, max_time): (u32, u32, Option<u64>),
     ) {
         let now = self.now;
         self.release(slot);
-        let server = self
-            .dest_server
-            .get(conn.dest as usize)
-            .copied()
-            .unwrap_or(0);
         if admit == Admit::Down {
             // Nobody answers the SYN: the entry stays in SYN_RECV.
             self.path.last_segment(now, &conn);
@@ -217,7 +213,7 @@ impl Sim<'_> {
         }
     }
 
-    /// A real server finished request `slot` (a live one: see `is_live`).
+    /// A real server finished request `slot` (a live one: `run` checks).
     pub(super) fn done(&mut self, slot: u32) {
         let now = self.now;
         let r = self.slots[slot as usize];
@@ -227,7 +223,8 @@ impl Sim<'_> {
         }
         self.rec.completed(r.server);
         if r.ended {
-            self.done_for_nothing(slot);
+            // The client gave up earlier; the work was done for nothing.
+            self.release(slot);
             return;
         }
         let resp = u64::from(r.resp_bytes);
@@ -272,13 +269,6 @@ impl Sim<'_> {
         self.next_user(r.w, r.user, d_out);
     }
 
-    /// The client gave up earlier; the work was done for nothing.
-    #[cold]
-    #[inline(never)]
-    fn done_for_nothing(&mut self, slot: u32) {
-        self.release(slot);
-    }
-
     /// The client's `max_time` expired.
     pub(super) fn give_up(&mut self, slot: u32) {
         let r = self.slots[slot as usize];
@@ -319,8 +309,12 @@ impl Sim<'_> {
             .map(|(i, r)| (r.started, u32::try_from(i).unwrap_or(u32::MAX)))
             .collect();
         lost.sort_unstable();
-        let lost = lost.into_iter().map(|(_, slot)| slot).chain(queued);
-        for slot in lost.collect::<Vec<_>>() {
+        let lost: Vec<u32> = lost
+            .into_iter()
+            .map(|(_, slot)| slot)
+            .chain(queued)
+            .collect();
+        for slot in lost {
             let r = self.slots[slot as usize];
             self.slots[slot as usize].released = true;
             if r.ended {

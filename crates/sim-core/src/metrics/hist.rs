@@ -104,6 +104,12 @@ impl LatencyHistogram {
     #[inline]
     pub fn record(&mut self, ns: u64) {
         let i = self.index(ns.clamp(LOW_NS, HIGH_NS));
+        self.count_in(i, ns);
+    }
+
+    /// Counts `ns` in bin `i`.
+    #[inline(always)]
+    fn count_in(&mut self, i: usize, ns: u64) {
         if let Some(c) = self.counts.get_mut(i) {
             *c += 1;
         }
@@ -118,14 +124,8 @@ impl LatencyHistogram {
     pub fn record_twin(&mut self, twin: &mut LatencyHistogram, ns: u64) {
         debug_assert_eq!(self.counts.len(), twin.counts.len());
         let i = self.index(ns.clamp(LOW_NS, HIGH_NS));
-        for h in [self, twin] {
-            if let Some(c) = h.counts.get_mut(i) {
-                *c += 1;
-            }
-            h.total += 1;
-            h.sum += u128::from(ns);
-            h.max = h.max.max(ns);
-        }
+        self.count_in(i, ns);
+        twin.count_in(i, ns);
     }
 
     /// Number of values.
