@@ -50,7 +50,7 @@
 use std::net::Ipv4Addr;
 
 use crate::engine::SmallQueue;
-use crate::ipvs::{Ipvs, Protocol, ServiceKey, SvcId, TcpFlags};
+use crate::ipvs::{Ipvs, Protocol, ServiceKey, SvcId};
 use crate::metrics::{Outcomes, RunMetrics};
 use crate::rng::{self, SimRng};
 use crate::server_model::{Admit, ServerModel, ServerSpec};
@@ -62,7 +62,7 @@ mod handlers;
 mod record;
 pub mod spec;
 
-pub use director::{ConnRef, Path, Tuple, Way};
+pub use director::{ConnRef, Path, Steps, Tuple, Way};
 use record::Recorder;
 
 /// When the client's kernel gives up a connect without any answer

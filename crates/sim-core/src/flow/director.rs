@@ -14,8 +14,10 @@
 //! - [`Path::Fast`] keeps only what a scheduling decision reads: copies of
 //!   the service's [`Dest`]s (counters updated with the kernel's own
 //!   `bind`/`unbind`/`set_active`), one kernel TCP state per live request
-//!   (advanced by the kernel state table, [`tcp::next`]), and, for closed
-//!   entries, only their expiry times in FIFO rings (one per timeout value:
+//!   (advanced by the kernel state table, [`tcp::next`], composed once per
+//!   run for each [`Steps`] a connection goes through at one instant), and,
+//!   for closed entries, only their expiry times in FIFO rings (one per
+//!   timeout value:
 //!   expiries enter in time order, so a ring is sorted). It calls the same
 //!   scheduler code. Not covered: persistence templates, fwmark and
 //!   one-packet services (the `auto` choice then takes the `ipvs` path), and
@@ -92,6 +94,12 @@ pub struct Fast {
     /// Bits for a dest index in a ring entry.
     dbits: u32,
     nooutput: bool,
+    /// The SYN's state and whether it counts as active.
+    syn: (TcpState, bool),
+    /// `composed[steps][nooutput][state]`: where each [`Steps`] leaves an
+    /// entry, from every state (the kernel table applied segment by segment,
+    /// once per run).
+    composed: [[[Composed; 11]; 2]; 4],
     /// The earliest expiry in the rings (`u64::MAX` when they are empty).
     next_expiry: u64,
 }
@@ -107,6 +115,8 @@ pub enum Path<'a> {
         svc: SvcId,
         /// `(addr, port)` of each dest, kernel list order.
         dests: Vec<(Ipv4Addr, u16)>,
+        /// The dests are NAT/FULLNAT (the director sees replies).
+        nat: bool,
     },
     /// Scheduler and counters only. The service's own scheduler instance
     /// is borrowed for the run (so its state, e.g. the `rr`/`wrr` cursor,
@@ -127,11 +137,67 @@ pub struct Tuple {
     pub vport: u16,
 }
 
+/// The segments the director sees at one instant of a connection's life
+/// (after the SYN). The fast path composes each run once per flow run into
+/// one table lookup; the ipvs path feeds them one by one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Steps {
+    /// The handshake completes: (NAT: the server's SYN-ACK), the client's ACK.
+    Accept,
+    /// The handshake completes and the server resets (its queue is full):
+    /// (NAT: SYN-ACK), ACK, (NAT: the server's RST; DR/TUN: it bypasses the
+    /// director).
+    Refuse,
+    /// The response is out: (NAT: the server's ACK), the client's FIN,
+    /// (NAT: the server's FIN), the client's ACK.
+    Close,
+    /// The client resets.
+    Abort,
+}
+
+impl Steps {
+    const ALL: [Steps; 4] = [Steps::Accept, Steps::Refuse, Steps::Close, Steps::Abort];
+
+    /// The segments, in order, for a director that sees replies (`nat`) or not.
+    #[must_use]
+    pub fn segments(self, nat: bool) -> &'static [(Way, TcpFlags)] {
+        use TcpFlags as F;
+        use Way::{In, Out};
+        match (self, nat) {
+            (Steps::Accept, true) => &[(Out, F::SYN_ACK), (In, F::ACK)],
+            (Steps::Accept | Steps::Refuse, false) => &[(In, F::ACK)],
+            (Steps::Refuse, true) => &[(Out, F::SYN_ACK), (In, F::ACK), (Out, F::RST)],
+            (Steps::Close, true) => &[
+                (Out, F::ACK),
+                (In, F::FIN_ACK),
+                (Out, F::FIN_ACK),
+                (In, F::ACK),
+            ],
+            (Steps::Close, false) => &[(In, F::FIN_ACK), (In, F::ACK)],
+            (Steps::Abort, _) => &[(In, F::RST)],
+        }
+    }
+}
+
+/// Where a run of [`Steps`] leaves an entry: its state, its `NOOUTPUT`
+/// flag, and whether the state changed on the way (only then does
+/// `set_state` re-count it).
+type Composed = (TcpState, bool, bool);
+
 impl<'a> Path<'a> {
     /// The Ipvs path for `svc`.
     pub fn ipvs(ipvs: &'a mut Ipvs, svc: SvcId) -> Path<'a> {
         let dests = ipvs.service_dests(svc).map(|d| (d.addr, d.port)).collect();
-        Path::Ipvs { ipvs, svc, dests }
+        let nat = ipvs
+            .service_dests(svc)
+            .next()
+            .is_some_and(|d| d.fwd.sees_replies());
+        Path::Ipvs {
+            ipvs,
+            svc,
+            dests,
+            nat,
+        }
     }
 
     /// Why the fast path cannot model `svc`, if it cannot.
@@ -178,6 +244,25 @@ impl<'a> Path<'a> {
         let nooutput = dests
             .first()
             .is_none_or(|d| !matches!(d.fwd, FwdMethod::Masq | FwdMethod::FullNat));
+        let syn_state = tcp::next(
+            Dir::of(&mut nooutput.clone(), false),
+            TcpState::None,
+            TcpFlags::SYN,
+        );
+        let mut composed = [[[(TcpState::None, false, false); 11]; 2]; 4];
+        for steps in Steps::ALL {
+            for no in [false, true] {
+                for (st, out) in composed[steps as usize][usize::from(no)]
+                    .iter_mut()
+                    .enumerate()
+                {
+                    let Some(&start) = TcpState::ALL.get(st) else {
+                        continue;
+                    };
+                    *out = compose(start, no, steps.segments(!nooutput));
+                }
+            }
+        }
         Ok(Path::Fast(
             Box::new(Fast {
                 sched,
@@ -190,6 +275,8 @@ impl<'a> Path<'a> {
                 expiry_limit: (1u64 << (63 - dest_bits(infos_len))) - 1,
                 dbits: dest_bits(infos_len),
                 nooutput,
+                syn: (syn_state, tcp::is_active(syn_state)),
+                composed,
                 next_expiry: u64::MAX,
             }),
             ipvs,
@@ -240,12 +327,18 @@ impl<'a> Path<'a> {
         }
     }
 
-    /// One more segment of an existing connection.
+    /// The segments of `steps` on an existing connection, at `now`.
     #[inline(always)]
-    pub fn segment(&mut self, now: u64, t: &Tuple, c: &mut ConnRef, way: Way, flags: TcpFlags) {
+    pub fn steps(&mut self, now: u64, t: &Tuple, c: &mut ConnRef, steps: Steps) {
         match self {
-            Path::Ipvs { ipvs, dests, .. } => ipvs_segment(ipvs, dests, now, t, c, way, flags),
-            Path::Fast(f, ..) => f.segment(c, way, flags),
+            Path::Ipvs {
+                ipvs, dests, nat, ..
+            } => {
+                for &(way, flags) in steps.segments(*nat) {
+                    ipvs_segment(ipvs, dests, now, t, c, way, flags);
+                }
+            }
+            Path::Fast(f, ..) => f.steps(c, steps),
         }
     }
 
@@ -262,10 +355,7 @@ impl<'a> Path<'a> {
     #[must_use]
     pub fn sees_replies(&self) -> bool {
         match self {
-            Path::Ipvs { ipvs, svc, .. } => ipvs
-                .service_dests(*svc)
-                .next()
-                .is_some_and(|d| d.fwd.sees_replies()),
+            Path::Ipvs { nat, .. } => *nat,
             Path::Fast(f, ..) => !f.nooutput,
         }
     }
@@ -405,26 +495,30 @@ impl Fast {
             };
             self.sched.schedule(&self.infos, &input, rng)
         }?;
-        self.dests.get_mut(pick)?.bind(false, true);
+        // `bind` counts the new entry inactive and the SYN's `set_state`
+        // moves it at once: the same as binding it where the SYN leaves it.
+        let (state, active) = self.syn;
+        self.dests.get_mut(pick)?.bind(false, !active);
         self.sync(pick);
-        let mut c = ConnRef {
-            state: TcpState::None,
-            inactive: true,
+        Some(ConnRef {
+            state,
+            inactive: !active,
             nooutput: self.nooutput,
             dest: u16::try_from(pick).unwrap_or(u16::MAX),
-        };
-        self.segment(&mut c, Way::In, TcpFlags::SYN);
-        Some(c)
+        })
     }
 
-    /// `set_state` of `ip_vs_core.c` for TCP, on the copy.
+    /// `set_state` of `ip_vs_core.c` for TCP, on the copy, for each segment
+    /// of `steps`: the entry ends where the last one leaves it, counted
+    /// active or not by that state if any segment changed it (each change
+    /// re-counts by the new state, so only the last one shows).
     #[inline(always)]
-    fn segment(&mut self, c: &mut ConnRef, way: Way, flags: TcpFlags) {
-        let output = way == Way::Out;
-        let dir = Dir::of(&mut c.nooutput, output);
-        let cur = c.state;
-        let new = tcp::next(dir, cur, flags);
-        if new != cur {
+    fn steps(&mut self, c: &mut ConnRef, steps: Steps) {
+        let (new, nooutput, changed) =
+            self.composed[steps as usize][usize::from(c.nooutput)][c.state as usize];
+        c.nooutput = nooutput;
+        c.state = new;
+        if changed {
             // `tcp_state_active`, exactly as the table's `set_state`.
             let active = tcp::is_active(new);
             if c.inactive == active {
@@ -436,7 +530,6 @@ impl Fast {
                 }
             }
         }
-        c.state = new;
     }
 
     /// Copies dest `i`'s counters to what the scheduler reads.
@@ -470,6 +563,18 @@ impl Fast {
             r.push_back(e);
         }
     }
+}
+
+/// The kernel TCP table applied to `segments` from `state` (with `NOOUTPUT`
+/// as `nooutput`), segment by segment.
+fn compose(state: TcpState, nooutput: bool, segments: &[(Way, TcpFlags)]) -> Composed {
+    let (mut st, mut no, mut changed) = (state, nooutput, false);
+    for &(way, flags) in segments {
+        let new = tcp::next(Dir::of(&mut no, way == Way::Out), st, flags);
+        changed |= new != st;
+        st = new;
+    }
+    (st, no, changed)
 }
 
 /// Bits needed for a dest index below `n` (at least 1).
@@ -566,6 +671,37 @@ mod tests {
                 proptest::prop_assert_eq!(f.front(), m.front().copied());
             }
         }
+    }
+
+    /// Where each run of segments leaves an entry, as the kernel's tables
+    /// say: a DR director sees only the client's side of a close and sits
+    /// in FIN_WAIT, a NAT one sees both and ends in TIME_WAIT; a reset
+    /// from a full server reaches only the NAT director.
+    #[test]
+    fn composed_steps_end_where_the_kernel_tables_do() {
+        use TcpState::{Close, Established, FinWait, SynRecv, TimeWait};
+        let run = |st, nat: bool, steps: Steps| compose(st, !nat, steps.segments(nat));
+        assert_eq!(
+            run(SynRecv, false, Steps::Accept),
+            (Established, true, true)
+        );
+        assert_eq!(
+            run(SynRecv, true, Steps::Accept),
+            (Established, false, true)
+        );
+        assert_eq!(run(Established, false, Steps::Close), (FinWait, true, true));
+        assert_eq!(
+            run(Established, true, Steps::Close),
+            (TimeWait, false, true)
+        );
+        assert_eq!(
+            run(SynRecv, false, Steps::Refuse),
+            (Established, true, true)
+        );
+        assert_eq!(run(SynRecv, true, Steps::Refuse), (Close, false, true));
+        assert_eq!(run(Established, false, Steps::Abort), (Close, true, true));
+        // A segment that changes nothing is not a change.
+        assert_eq!(run(Close, false, Steps::Abort), (Close, true, false));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! client giving up, a real server crashing.
 
 use super::{
-    Admit, CONNECT_TIMEOUT_NS, Ev, HDR, NOT_STARTED, Outcome, Req, Sim, TcpFlags, Tuple, Way, segs,
+    Admit, CONNECT_TIMEOUT_NS, Ev, HDR, NOT_STARTED, Outcome, Req, Sim, Steps, Tuple, segs,
 };
 use crate::workload::Arrivals;
 
@@ -94,10 +94,6 @@ impl Sim<'_> {
             c.push(server);
         }
         self.rec.assigned(server, req_bytes);
-        if self.nat {
-            self.path
-                .segment(now, &t, &mut conn, Way::Out, TcpFlags::SYN_ACK);
-        }
         let slot = self.take_slot();
         let started = match self.servers[server as usize].arrive(now, slot) {
             admit @ (Admit::Down | Admit::Full) => {
@@ -105,13 +101,11 @@ impl Sim<'_> {
                 return;
             }
             Admit::Start(service) => {
-                self.path
-                    .segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
+                self.path.steps(now, &t, &mut conn, Steps::Accept);
                 self.q.push(now + service, Ev::Done { slot })
             }
             Admit::Queued => {
-                self.path
-                    .segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
+                self.path.steps(now, &t, &mut conn, Steps::Accept);
                 NOT_STARTED
             }
         };
@@ -174,11 +168,7 @@ impl Sim<'_> {
             self.next_user(w, user, max_time.unwrap_or(CONNECT_TIMEOUT_NS));
         } else {
             // Handshake done, then the server resets (tcp_abort_on_overflow).
-            self.path.segment(now, t, &mut conn, Way::In, TcpFlags::ACK);
-            if self.nat {
-                self.path
-                    .segment(now, t, &mut conn, Way::Out, TcpFlags::RST);
-            }
+            self.path.steps(now, t, &mut conn, Steps::Refuse);
             self.path.last_segment(now, &conn);
             self.rec.outcome(Some(server), Outcome::Reset);
             self.next_user(w, user, 0);
@@ -246,18 +236,7 @@ impl Sim<'_> {
         }
         let t = self.tuple(&r);
         let mut conn = r.conn;
-        if self.nat {
-            self.path
-                .segment(now, &t, &mut conn, Way::Out, TcpFlags::ACK);
-        }
-        self.path
-            .segment(now, &t, &mut conn, Way::In, TcpFlags::FIN_ACK);
-        if self.nat {
-            self.path
-                .segment(now, &t, &mut conn, Way::Out, TcpFlags::FIN_ACK);
-        }
-        self.path
-            .segment(now, &t, &mut conn, Way::In, TcpFlags::ACK);
+        self.path.steps(now, &t, &mut conn, Steps::Close);
         self.path.last_segment(now, &conn);
         if lost {
             self.rec.outcome(Some(r.server), Outcome::TimedOut);
@@ -277,8 +256,7 @@ impl Sim<'_> {
         }
         let t = self.tuple(&r);
         let mut conn = r.conn;
-        self.path
-            .segment(self.now, &t, &mut conn, Way::In, TcpFlags::RST);
+        self.path.steps(self.now, &t, &mut conn, Steps::Abort);
         self.path.last_segment(self.now, &conn);
         self.rec.outcome(Some(r.server), Outcome::TimedOut);
         self.next_user(r.w, r.user, 0);
@@ -329,8 +307,7 @@ impl Sim<'_> {
                 // Without --max-time the client gives up now (simplified).
                 let t = self.tuple(&r);
                 let mut conn = r.conn;
-                self.path
-                    .segment(now, &t, &mut conn, Way::In, TcpFlags::RST);
+                self.path.steps(now, &t, &mut conn, Steps::Abort);
                 self.path.last_segment(now, &conn);
                 self.rec.outcome(Some(r.server), Outcome::TimedOut);
                 self.slots[slot as usize].ended = true;

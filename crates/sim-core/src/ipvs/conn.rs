@@ -55,6 +55,21 @@ pub enum TcpState {
 }
 
 impl TcpState {
+    /// Every state, in number order.
+    pub const ALL: [TcpState; 11] = [
+        TcpState::None,
+        TcpState::Established,
+        TcpState::SynSent,
+        TcpState::SynRecv,
+        TcpState::FinWait,
+        TcpState::TimeWait,
+        TcpState::Close,
+        TcpState::CloseWait,
+        TcpState::LastAck,
+        TcpState::Listen,
+        TcpState::SynAck,
+    ];
+
     /// The kernel's name (`tcp_state_name`).
     #[must_use]
     pub fn name(self) -> &'static str {
