@@ -327,15 +327,16 @@ impl<'a> Path<'a> {
         }
     }
 
-    /// The segments of `steps` on an existing connection, at `now`.
+    /// The segments of `steps` on an existing connection, at `now` (`rng`:
+    /// the scheduler's stream, should the table schedule one of them anew).
     #[inline(always)]
-    pub fn steps(&mut self, now: u64, t: &Tuple, c: &mut ConnRef, steps: Steps) {
+    pub fn steps(&mut self, now: u64, t: &Tuple, c: &mut ConnRef, steps: Steps, rng: &mut SimRng) {
         match self {
             Path::Ipvs {
                 ipvs, dests, nat, ..
             } => {
                 for &(way, flags) in steps.segments(*nat) {
-                    ipvs_segment(ipvs, dests, now, t, c, way, flags);
+                    ipvs_segment(ipvs, dests, now, (t, c), way, flags, rng);
                 }
             }
             Path::Fast(f, ..) => f.steps(c, steps),
@@ -408,10 +409,10 @@ fn ipvs_segment(
     ipvs: &mut Ipvs,
     dests: &[(Ipv4Addr, u16)],
     now: u64,
-    t: &Tuple,
-    c: &ConnRef,
+    (t, c): (&Tuple, &ConnRef),
     way: Way,
     flags: TcpFlags,
+    rng: &mut SimRng,
 ) {
     let d = dests
         .get(c.dest as usize)
@@ -420,8 +421,7 @@ fn ipvs_segment(
     let m = meta(t, flags, way, d);
     match way {
         Way::In => {
-            let mut dummy = crate::rng::stream(0, "flow/unused");
-            let _ = ipvs.in_packet(SimTime(now), &m, &mut dummy);
+            let _ = ipvs.in_packet(SimTime(now), &m, rng);
         }
         Way::Out => {
             let _ = ipvs.out_packet(SimTime(now), &m);

@@ -101,11 +101,13 @@ impl Sim<'_> {
                 return;
             }
             Admit::Start(service) => {
-                self.path.steps(now, &t, &mut conn, Steps::Accept);
+                self.path
+                    .steps(now, &t, &mut conn, Steps::Accept, &mut self.sched_rng);
                 self.q.push(now + service, Ev::Done { slot })
             }
             Admit::Queued => {
-                self.path.steps(now, &t, &mut conn, Steps::Accept);
+                self.path
+                    .steps(now, &t, &mut conn, Steps::Accept, &mut self.sched_rng);
                 NOT_STARTED
             }
         };
@@ -168,7 +170,8 @@ impl Sim<'_> {
             self.next_user(w, user, max_time.unwrap_or(CONNECT_TIMEOUT_NS));
         } else {
             // Handshake done, then the server resets (tcp_abort_on_overflow).
-            self.path.steps(now, t, &mut conn, Steps::Refuse);
+            self.path
+                .steps(now, t, &mut conn, Steps::Refuse, &mut self.sched_rng);
             self.path.last_segment(now, &conn);
             self.rec.outcome(Some(server), Outcome::Reset);
             self.next_user(w, user, 0);
@@ -236,7 +239,8 @@ impl Sim<'_> {
         }
         let t = self.tuple(&r);
         let mut conn = r.conn;
-        self.path.steps(now, &t, &mut conn, Steps::Close);
+        self.path
+            .steps(now, &t, &mut conn, Steps::Close, &mut self.sched_rng);
         self.path.last_segment(now, &conn);
         if lost {
             self.rec.outcome(Some(r.server), Outcome::TimedOut);
@@ -256,7 +260,8 @@ impl Sim<'_> {
         }
         let t = self.tuple(&r);
         let mut conn = r.conn;
-        self.path.steps(self.now, &t, &mut conn, Steps::Abort);
+        self.path
+            .steps(self.now, &t, &mut conn, Steps::Abort, &mut self.sched_rng);
         self.path.last_segment(self.now, &conn);
         self.rec.outcome(Some(r.server), Outcome::TimedOut);
         self.next_user(r.w, r.user, 0);
@@ -307,7 +312,8 @@ impl Sim<'_> {
                 // Without --max-time the client gives up now (simplified).
                 let t = self.tuple(&r);
                 let mut conn = r.conn;
-                self.path.steps(now, &t, &mut conn, Steps::Abort);
+                self.path
+                    .steps(now, &t, &mut conn, Steps::Abort, &mut self.sched_rng);
                 self.path.last_segment(now, &conn);
                 self.rec.outcome(Some(r.server), Outcome::TimedOut);
                 self.slots[slot as usize].ended = true;
