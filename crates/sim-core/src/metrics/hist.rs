@@ -195,26 +195,6 @@ impl LatencyHistogram {
         }
     }
 
-    /// Adds every value of `other` (recorded with as many digits).
-    pub fn add(&mut self, other: &LatencyHistogram) {
-        if other.counts.len() == self.counts.len() {
-            for (a, b) in self.counts.iter_mut().zip(&other.counts) {
-                *a += b;
-            }
-        } else {
-            // Another precision: each of its bins lands as its highest value.
-            for (i, c) in other.counts.iter().enumerate().filter(|(_, c)| **c > 0) {
-                let j = self.index(other.highest_of(i).clamp(LOW_NS, HIGH_NS));
-                if let Some(x) = self.counts.get_mut(j) {
-                    *x += c;
-                }
-            }
-        }
-        self.total += other.total;
-        self.sum += other.sum;
-        self.max = self.max.max(other.max);
-    }
-
     /// Forgets every value (keeps the memory).
     pub fn reset(&mut self) {
         self.counts.fill(0);
@@ -252,16 +232,6 @@ mod tests {
                 proptest::prop_assert_eq!(ours.quantile(q), theirs.value_at_quantile(q).min(max), "q = {}", q);
             }
             proptest::prop_assert_eq!(ours.count(), theirs.len());
-            // Adding: the same as recording everything in one.
-            let mut sum = LatencyHistogram::with_digits(digits);
-            let (a, b) = values.split_at(values.len() / 2);
-            let mut ha = LatencyHistogram::with_digits(digits);
-            for v in a { ha.record(*v); }
-            for v in b { sum.record(*v); }
-            sum.add(&ha);
-            for q in [0.0, 0.25, 0.5, 0.9, 0.99, 1.0] {
-                proptest::prop_assert_eq!(sum.quantile(q), ours.quantile(q));
-            }
             // Twins: each the same as recording in it alone.
             let (mut t1, mut t2) = (LatencyHistogram::with_digits(digits), LatencyHistogram::with_digits(digits));
             for v in &values { t1.record_twin(&mut t2, *v); }
