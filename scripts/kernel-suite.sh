@@ -22,8 +22,8 @@ trap 'rm -f "$log"' EXIT
 status=0
 # The keepalived scenarios (70 s and 35 s of scenario time in real time)
 # each run alone: their VRRP timing is compared within 0.25 s.
-# keepalived-checker-timing reports "not run", naming the action the kernel
-# backend cannot do (poweroff).
+# keepalived-checker-timing powers rs2 off (its processes killed, its
+# interfaces down).
 target/debug/lvslab kernel "$@" \
   scenarios/labs/tutorial-keepalived-dr.toml scenarios/lessons/keepalived-nopreempt.toml \
   scenarios/labs/keepalived-split-brain.toml scenarios/lessons/keepalived-checker-timing.toml \

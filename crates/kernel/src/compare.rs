@@ -376,6 +376,22 @@ fn ka_events(x: &Experiment, sim: &SimRun, k: &KExp) -> (Vec<vrrp::Ev>, Vec<vrrp
             if !ka {
                 #[allow(clippy::cast_precision_loss)]
                 let t = *at as f64 / 1e6;
+                let poweroff = tr
+                    .iter()
+                    .flat_map(|t| &t.steps)
+                    .any(|st| matches!(st, crate::translate::Step::Poweroff));
+                if poweroff {
+                    // A host without power holds nothing: its addresses stay
+                    // configured in the dead namespace, but no longer answer.
+                    let host = name(*h);
+                    for a in held_at(&kev, &host, t) {
+                        kev.push(vrrp::Ev {
+                            t,
+                            host: host.clone(),
+                            kind: vrrp::Kind::Del(a),
+                        });
+                    }
+                }
                 for v in [&mut sev, &mut kev] {
                     v.push(vrrp::Ev {
                         t,
@@ -389,6 +405,23 @@ fn ka_events(x: &Experiment, sim: &SimRun, k: &KExp) -> (Vec<vrrp::Ev>, Vec<vrrp
     vrrp::sort(&mut sev);
     vrrp::sort(&mut kev);
     (sev, kev)
+}
+
+/// The VIPs `host` holds just after time `t`, by the events up to then.
+fn held_at(ev: &[vrrp::Ev], host: &str, t: f64) -> Vec<Ipv4Addr> {
+    let mut held = BTreeSet::new();
+    for e in ev.iter().filter(|e| e.host == host && e.t <= t) {
+        match e.kind {
+            vrrp::Kind::Add(a) => {
+                held.insert(a);
+            }
+            vrrp::Kind::Del(a) => {
+                held.remove(&a);
+            }
+            _ => {}
+        }
+    }
+    held.into_iter().collect()
 }
 
 /// The times around which a VIP moved, on either side: each of the
@@ -761,6 +794,28 @@ mod tests {
 
     fn v(s: &[&str]) -> Vec<String> {
         s.iter().map(|x| (*x).to_string()).collect()
+    }
+
+    /// What a host holds at a time, by its own adds and removals only.
+    #[test]
+    fn held_at_replays_one_hosts_events() {
+        let (a, b) = (Ipv4Addr::new(10, 0, 0, 100), Ipv4Addr::new(10, 0, 0, 101));
+        let ev = |t: f64, host: &str, kind| vrrp::Ev {
+            t,
+            host: host.into(),
+            kind,
+        };
+        let v = [
+            ev(1.0, "m", vrrp::Kind::Add(a)),
+            ev(2.0, "m", vrrp::Kind::Add(b)),
+            ev(3.0, "other", vrrp::Kind::Del(a)),
+            ev(4.0, "m", vrrp::Kind::Del(b)),
+        ];
+        assert!(held_at(&v, "m", 0.5).is_empty());
+        assert_eq!(held_at(&v, "m", 2.0), [a, b]);
+        assert_eq!(held_at(&v, "m", 3.5), [a, b]);
+        assert_eq!(held_at(&v, "m", 9.0), [a]);
+        assert!(held_at(&v, "other", 9.0).is_empty());
     }
 
     #[test]

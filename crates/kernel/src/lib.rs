@@ -296,8 +296,7 @@ fn prepare(id: usize, path: &Path) -> Result<(Experiment, simside::SimRun), Stri
         })
         .collect();
     // A timed action the kernel cannot do changes the experiment: say so
-    // and do not run it (e.g. `iptables -A INPUT -p vrrp -j DROP`,
-    // `poweroff`).
+    // and do not run it (e.g. `iptables -t nat …`).
     for ((line, text), (_, tr)) in topo.actions.iter().zip(&actions) {
         let steps: Vec<&translate::Step> = tr.iter().flat_map(|t| &t.steps).collect();
         if let Some(translate::Step::Skip(why)) = steps.first()
@@ -1001,7 +1000,8 @@ mod tests {
     }
 
     /// A timed action the kernel cannot do makes the scenario "not run",
-    /// naming it; the split-brain lab's `iptables` rule runs.
+    /// naming it; the split-brain lab's `iptables` rule and the checker
+    /// lesson's `poweroff` run.
     #[test]
     fn unrunnable_actions_are_named() {
         let (x, _) = prepare(1, &scenarios().join("labs/keepalived-split-brain.toml")).unwrap();
@@ -1013,9 +1013,29 @@ mod tests {
             &scenarios().join("lessons/keepalived-checker-timing.toml"),
         )
         .unwrap();
-        assert!(x.not_run.unwrap().contains("`poweroff`"));
+        assert_eq!(x.not_run, None);
+        let s = script::generate(std::slice::from_ref(&x), 8, 2);
+        assert!(s.contains("lvl_off 128"), "rs2's poweroff runs");
         let (x, _) = prepare(1, &scenarios().join("lessons/weight0-drain.toml")).unwrap();
         assert_eq!(x.not_run, None);
+        // The split-brain lab with a nat-table rule instead: not run, named.
+        let lab = std::fs::read_to_string(scenarios().join("labs/keepalived-split-brain.toml"))
+            .unwrap()
+            .replace(
+                "run = \"iptables -A INPUT -p vrrp -j DROP\"",
+                "run = \"iptables -t nat -A POSTROUTING -j MASQUERADE\"",
+            );
+        let dir = std::env::temp_dir().join(format!("lvslab-unrunnable-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("split-brain-nat.toml");
+        std::fs::write(&f, lab).unwrap();
+        let (x, _) = prepare(1, &f).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let why = x.not_run.unwrap();
+        assert!(
+            why.contains("line 270") && why.contains("iptables -t nat"),
+            "{why}"
+        );
     }
 
     /// The generated script for real shipped scenarios is valid `sh`, keeps

@@ -88,7 +88,16 @@ ka_stop() { [ -f "$D"/keepalived.pid ] || return 0; p=$(cat "$D"/keepalived.pid)
   ka_mark stop; kill "$p" 2>/dev/null; n=0
   while ka_alive "$p" && [ $n -lt 250 ]; do "$LVL_BB" usleep 20000; n=$((n+1)); done
   ka_alive "$p" && echo "@@LVL fail $1 keepalived did not stop within 5 s"; return 0; }
-ka_reload() { [ -f "$D"/keepalived.pid ] && ka_mark reload && kill -HUP "$(cat "$D"/keepalived.pid)"; return 0; }'
+ka_reload() { [ -f "$D"/keepalived.pid ] && ka_mark reload && kill -HUP "$(cat "$D"/keepalived.pid)"; return 0; }
+# poweroff: every process of the host dies at once (SIGKILL: keepalived
+# sends no goodbye advert), every interface goes down (no carrier).
+# All stopped first (a stopped process handles nothing: no respawn, no
+# clean-up when its parent dies), then all killed.
+lvl_off() { ps=; for f in keepalived ka ka-vrrp ka-check httpd; do
+    [ -f "$D/$f.pid" ] && read -r p < "$D/$f.pid" && ps="$ps $p"; rm -f "$D/$f.pid"; done
+  [ -n "$ps" ] && kill -STOP $ps 2>/dev/null; [ -n "$ps" ] && kill -9 $ps 2>/dev/null
+  for i in $(sed -n "s/^ *\([^:]*\):.*/\1/p" /proc/net/dev); do
+    [ "$i" = lo ] || x "$1" "$LVL_BB" ifconfig "$i" down; done; return 0; }'
 # lvl_cs: uptime in centiseconds; lvl_at T0 CS: sleep until T0 + CS
 lvl_cs() { read -r u _ < /proc/uptime; echo "${u%.*}${u#*.}"; }
 lvl_at() { d=$(( $1 + $2 - $(lvl_cs) )); [ "$d" -gt 0 ] && "$LVL_BB" usleep $((d * 10000)); return 0; }
@@ -568,6 +577,9 @@ fn step(s: &mut String, line: usize, st: &Step) {
         }
         Step::KeepalivedReload => {
             let _ = writeln!(s, "ka_reload {line}");
+        }
+        Step::Poweroff => {
+            let _ = writeln!(s, "lvl_off {line}");
         }
         Step::Skip(why) => {
             let _ = writeln!(s, "echo {}", q(&format!("@@LVL skip {line} {why}")));

@@ -77,6 +77,9 @@ pub enum Step {
     KeepalivedStop,
     /// Reload keepalived's configuration (SIGHUP).
     KeepalivedReload,
+    /// `poweroff`: every process of the host dies at once (SIGKILL, so
+    /// keepalived sends no goodbye advert) and every interface goes down.
+    Poweroff,
     /// Not run, and why.
     Skip(String),
 }
@@ -190,6 +193,7 @@ fn simple(s: &Simple, files: &mut BTreeMap<String, String>) -> Vec<Step> {
         "hostnamectl" | "hostname" => skip("host names do not matter to IPVS"),
         "curl" => skip("clients run from the [[client]] entries"),
         "keepalived" => keepalived(&args),
+        "poweroff" | "halt" | "shutdown" => vec![Step::Poweroff],
         other => vec![Step::Skip(format!(
             "`{other}` is not on the kernel backend's allow-list: not run"
         ))],
@@ -475,6 +479,8 @@ mod tests {
             [Step::KeepalivedStart(KEEPALIVED_CONF.into())]
         );
         assert_eq!(tr("service keepalived stop"), [Step::KeepalivedStop]);
+        assert_eq!(tr("poweroff"), [Step::Poweroff]);
+        assert_eq!(tr("shutdown -h now"), [Step::Poweroff]);
         assert_eq!(
             tr("systemctl restart keepalived.service"),
             [
