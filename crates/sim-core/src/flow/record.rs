@@ -292,6 +292,7 @@ fn simplifications() -> Vec<String> {
         "the director is one FIFO forwarding resource (max of packets/pps and bits/bandwidth per connection)",
         "a real server serves a request with one worker for one service time (no CPU sharing, no keep-alive)",
         "one virtual service; no keepalived health checks (a crashed real server keeps its weight)",
+        "a request lost in a real server crash ends at the crash when its client has no max_time (a real client would wait minutes, for TCP's retransmission timeout)",
     ]
     .iter()
     .map(|s| (*s).to_string())
