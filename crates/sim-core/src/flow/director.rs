@@ -17,10 +17,10 @@
 //!   (advanced by the kernel state table, [`tcp::next`], composed once per
 //!   run for each [`Steps`] a connection goes through at one instant), and,
 //!   for closed entries, only their expiry times in FIFO rings (one per
-//!   timeout value:
-//!   expiries enter in time order, so a ring is sorted). It calls the same
-//!   scheduler code. Not covered: persistence templates, fwmark and
-//!   one-packet services (the `auto` choice then takes the `ipvs` path), and
+//!   timeout value: expiries enter in time order, so a ring is sorted). It
+//!   calls the same scheduler code. Not covered: persistence templates,
+//!   fwmark and one-packet services (the `auto` choice then takes the `ipvs`
+//!   path), and
 //!   5-tuple reuse while an old entry lives (clients' ports cycle through
 //!   28 232 ephemeral ports; a run where some client went all the way round
 //!   says so in its simplifications).
@@ -244,8 +244,9 @@ impl<'a> Path<'a> {
         let nooutput = dests
             .first()
             .is_none_or(|d| !matches!(d.fwd, FwdMethod::Masq | FwdMethod::FullNat));
+        // The SYN comes in (an input segment leaves NOOUTPUT as it is).
         let syn_state = tcp::next(
-            Dir::of(&mut nooutput.clone(), false),
+            Dir::of(&mut { nooutput }, false),
             TcpState::None,
             TcpFlags::SYN,
         );
