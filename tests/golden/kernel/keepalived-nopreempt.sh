@@ -46,9 +46,13 @@ ka_reload() { [ -f "$D"/keepalived.pid ] && ka_mark reload && kill -HUP "$(cat "
 # poweroff: every process of the host dies at once (SIGKILL: keepalived
 # sends no goodbye advert), every interface goes down (no carrier).
 # All stopped first (a stopped process handles nothing: no respawn, no
-# clean-up when its parent dies), then all killed.
-lvl_off() { ps=; for f in keepalived ka ka-vrrp ka-check httpd; do
-    [ -f "$D/$f.pid" ] && read -r p < "$D/$f.pid" && ps="$ps $p"; rm -f "$D/$f.pid"; done
+# clean-up when its parent dies), then all killed; only processes of this
+# namespace (a stale pid file must not hit another process).
+lvl_off() { ps=; me=$("$LVL_BB" readlink /proc/self/ns/net)
+  for f in keepalived ka ka-vrrp ka-check httpd; do
+    [ -f "$D/$f.pid" ] && read -r p < "$D/$f.pid" &&
+      [ "$("$LVL_BB" readlink "/proc/$p/ns/net" 2>/dev/null)" = "$me" ] && ps="$ps $p"
+    rm -f "$D/$f.pid"; done
   [ -n "$ps" ] && kill -STOP $ps 2>/dev/null; [ -n "$ps" ] && kill -9 $ps 2>/dev/null
   for i in $(sed -n "s/^ *\([^:]*\):.*/\1/p" /proc/net/dev); do
     [ "$i" = lo ] || x "$1" "$LVL_BB" ifconfig "$i" down; done; return 0; }'
