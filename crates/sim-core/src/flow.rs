@@ -644,9 +644,8 @@ impl<'a> Sim<'a> {
             // One branch decides between an open-loop arrival and the
             // queue; the queue's events are then mostly completions.
             if let Some((i, t)) = self.next_open() {
-                if self.live_srcs == 0 && self.in_flight == 0 {
-                    break;
-                }
+                // A source that stopped has no next arrival.
+                debug_assert!(self.live_srcs > 0);
                 self.open[i] = u64::MAX;
                 self.advance(t);
                 self.events += 1;

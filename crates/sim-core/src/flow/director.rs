@@ -20,10 +20,9 @@
 //!   timeout value: expiries enter in time order, so a ring is sorted). It
 //!   calls the same scheduler code. Not covered: persistence templates,
 //!   fwmark and one-packet services (the `auto` choice then takes the `ipvs`
-//!   path), and
-//!   5-tuple reuse while an old entry lives (clients' ports cycle through
-//!   28 232 ephemeral ports; a run where some client went all the way round
-//!   says so in its simplifications).
+//!   path), and 5-tuple reuse while an old entry lives (clients' ports cycle
+//!   through 28 232 ephemeral ports; a run where some client went all the
+//!   way round says so in its simplifications).
 
 use std::collections::VecDeque;
 use std::net::Ipv4Addr;

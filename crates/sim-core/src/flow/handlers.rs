@@ -136,8 +136,10 @@ impl Sim<'_> {
     #[cold]
     #[inline(never)]
     fn director_dropped(&mut self, w: u32, user: u32, max_time: Option<u64>) {
+        // No entry: the client waits for its max_time or its connect timeout.
         self.rec.director_drop();
-        self.end_without_conn(w, user, max_time.unwrap_or(CONNECT_TIMEOUT_NS), None);
+        self.rec.outcome(None, Outcome::TimedOut);
+        self.next_user(w, user, max_time.unwrap_or(CONNECT_TIMEOUT_NS));
     }
 
     /// No real server available: ICMP port unreachable (curl says
@@ -176,12 +178,6 @@ impl Sim<'_> {
             self.rec.outcome(Some(server), Outcome::Reset);
             self.next_user(w, user, 0);
         }
-    }
-
-    /// A request with no entry (dropped by the director) ends after `wait`.
-    fn end_without_conn(&mut self, w: u32, user: u32, wait: u64, server: Option<u16>) {
-        self.rec.outcome(server, Outcome::TimedOut);
-        self.next_user(w, user, wait);
     }
 
     /// A closed-loop user whose request ended `after` ns from now thinks,

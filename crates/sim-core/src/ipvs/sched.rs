@@ -63,7 +63,7 @@ impl DestInfo {
     /// `ip_vs_dest_conn_overhead`: `activeconns * 256 + inactconns`.
     #[must_use]
     pub fn overhead(&self) -> u64 {
-        (u64::from(self.activeconns) << 8) + u64::from(self.inactconns)
+        conn_overhead(self.activeconns, self.inactconns)
     }
 
     /// What the weighted-least-connection rule reads: `(overhead, weight)`,
@@ -372,9 +372,16 @@ pub fn mul64(a: u64, b: u32) -> u64 {
 #[inline(always)]
 pub fn wlc_key(activeconns: u32, inactconns: u32, weight: u32, overloaded: bool) -> (u64, u64) {
     (
-        (u64::from(activeconns) << 8) + u64::from(inactconns),
+        conn_overhead(activeconns, inactconns),
         if overloaded { 0 } else { u64::from(weight) },
     )
+}
+
+/// `ip_vs_dest_conn_overhead`: `activeconns * 256 + inactconns`.
+#[must_use]
+#[inline(always)]
+pub fn conn_overhead(activeconns: u32, inactconns: u32) -> u64 {
+    (u64::from(activeconns) << 8) + u64::from(inactconns)
 }
 
 /// The weighted-least-connection pick shared by `wlc`, `lblc` and `lblcr`:
