@@ -305,7 +305,7 @@ impl SmallQueue {
     }
 
     /// Removes the earliest event: its time, sequence number and id.
-    #[inline]
+    #[inline(always)]
     pub fn pop(&mut self) -> Option<(SimTime, u64, u32)> {
         let last = self.heap.pop()?;
         let heap = self.heap.as_mut_slice();

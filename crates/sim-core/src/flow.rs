@@ -389,6 +389,13 @@ fn segs(bytes: u64) -> u64 {
 /// No workload, workloads aimed at different or unknown services, or a
 /// forced fast path that cannot model the service.
 pub fn run(cfg: &FlowConfig, ipvs: &mut Ipvs) -> Result<FlowOutput, FlowError> {
+    let mut sim = build(cfg, ipvs)?;
+    sim.run();
+    Ok(sim.finish())
+}
+
+/// The simulation of [`run`], ready to start.
+fn build<'a>(cfg: &FlowConfig, ipvs: &'a mut Ipvs) -> Result<Sim<'a>, FlowError> {
     let (vip, vport) = match cfg.workloads.first() {
         Some(w) => (w.vip, w.vport),
         None => {
@@ -465,8 +472,7 @@ pub fn run(cfg: &FlowConfig, ipvs: &mut Ipvs) -> Result<FlowOutput, FlowError> {
     };
     let mut sim = Sim::new(cfg, path, servers, dest_server, vip, vport, method);
     sim.rec.init(&sim.servers, cfg, sched_name, method);
-    sim.run();
-    Ok(sim.finish())
+    Ok(sim)
 }
 
 /// Runs a scenario loaded with `fidelity = "flow"` on its director (the
@@ -615,8 +621,10 @@ impl<'a> Sim<'a> {
     /// The open-loop source whose next arrival comes before the queue's
     /// head (at equal times the queue goes first), and that time.
     #[inline]
-    fn next_open(&self) -> Option<(usize, u64)> {
+    fn next_open<const PLAIN: bool>(&self) -> Option<(usize, u64)> {
         let (i, t) = match self.open.as_slice() {
+            // (A plain run has one source.)
+            s if PLAIN => (0, s.first().copied().unwrap_or(u64::MAX)),
             [t] => (0, *t),
             many => many
                 .iter()
@@ -639,17 +647,46 @@ impl<'a> Sim<'a> {
         }
     }
 
+    /// Whether the run is plain: one open-loop source at a constant
+    /// Poisson rate with fixed request and response sizes, no client
+    /// timeout (`max_time`), no director capacity limit, no recorded
+    /// choices, on the fast director path. Such a run takes the same code
+    /// with those branches compiled out ([`Sim::run_loop`]`::<true>`).
+    fn plain(&self) -> bool {
+        matches!(self.path, Path::Fast(..))
+            && self.dir.cap.is_none()
+            && self.choices.is_none()
+            && match self.srcs.as_slice() {
+                [s] => {
+                    matches!(s.w.arrivals, Arrivals::Poisson { .. })
+                        && s.gap.is_some()
+                        && s.fixed_in.is_some()
+                        && s.w.max_time_ns.is_none()
+                }
+                _ => false,
+            }
+    }
+
     fn run(&mut self) {
+        if self.plain() {
+            self.run_loop::<true>();
+        } else {
+            self.run_loop::<false>();
+        }
+    }
+
+    /// The event loop; `PLAIN`: [`Sim::plain`] holds.
+    fn run_loop<const PLAIN: bool>(&mut self) {
         loop {
             // One branch decides between an open-loop arrival and the
             // queue; the queue's events are then mostly completions.
-            if let Some((i, t)) = self.next_open() {
+            if let Some((i, t)) = self.next_open::<PLAIN>() {
                 // A source that stopped has no next arrival.
                 debug_assert!(self.live_srcs > 0);
                 self.open[i] = u64::MAX;
                 self.advance(t);
                 self.events += 1;
-                self.arrive(u32::try_from(i).unwrap_or(u32::MAX), u32::MAX);
+                self.arrive::<PLAIN>(u32::try_from(i).unwrap_or(u32::MAX), u32::MAX);
                 continue;
             }
             let Some((t, seq, ev)) = self.q.pop() else {
@@ -668,7 +705,7 @@ impl<'a> Sim<'a> {
                     .is_some_and(|r| r.started == seq && !r.released)
                 {
                     self.events += 1;
-                    self.done(slot);
+                    self.done::<PLAIN>(slot);
                 }
             } else {
                 self.other_event(seq, ev);
@@ -701,7 +738,7 @@ impl<'a> Sim<'a> {
             }
             Ev::Arrive { w, user } => {
                 self.events += 1;
-                self.arrive(w, user);
+                self.arrive::<false>(w, user);
             }
             Ev::Crash { server } => {
                 self.events += 1;

@@ -110,7 +110,7 @@ impl ServerModel {
     }
 
     /// Time integrals (exact: 128 bits).
-    #[inline]
+    #[inline(always)]
     fn account(&mut self, now: u64) {
         let dt = now.saturating_sub(self.last_ns);
         self.busy_ns += u128::from(self.busy) * u128::from(dt);
@@ -119,7 +119,7 @@ impl ServerModel {
     }
 
     /// Request `id` arrives at `now`.
-    #[inline]
+    #[inline(always)]
     pub fn arrive(&mut self, now: u64, id: u32) -> Admit {
         if !self.up {
             return Admit::Down;
@@ -142,7 +142,7 @@ impl ServerModel {
 
     /// A request in service finished at `now`; returns the next request to
     /// start and its service time, if one was waiting.
-    #[inline]
+    #[inline(always)]
     pub fn finish(&mut self, now: u64) -> Option<(u32, u64)> {
         self.account(now);
         match self.queue.pop_front() {

@@ -47,24 +47,49 @@ pub enum Way {
 /// The director's view of one connection, as stored in a request slot.
 #[derive(Clone, Copy, Debug)]
 pub struct ConnRef {
-    /// Fast path: the entry's kernel TCP state.
-    pub state: TcpState,
-    /// Fast path: counted in InActConn.
-    pub inactive: bool,
-    /// Fast path: `IP_VS_CONN_F_NOOUTPUT` (no reply seen yet).
-    pub nooutput: bool,
+    /// Fast path: the entry's kernel TCP state (bits 0-3),
+    /// `IP_VS_CONN_F_NOOUTPUT` (bit 4: no reply seen yet), counted in
+    /// InActConn (bit 5). One byte, so that a run of [`Steps`] is one
+    /// lookup in a 64-entry table.
+    code: u8,
     /// Index of the dest in the service's list (kernel order).
     pub dest: u16,
 }
 
+const NOOUTPUT: u8 = 1 << 4;
+const INACTIVE: u8 = 1 << 5;
+/// In a [`Fast::moves`] entry: the entry moved between ActiveConn and
+/// InActConn.
+const RECOUNT: u8 = 1 << 6;
+
 impl ConnRef {
     /// No entry yet.
-    pub const NONE: ConnRef = ConnRef {
-        state: TcpState::None,
-        inactive: false,
-        nooutput: false,
-        dest: 0,
-    };
+    pub const NONE: ConnRef = ConnRef { code: 0, dest: 0 };
+
+    fn code(state: TcpState, nooutput: bool, inactive: bool) -> u8 {
+        state as u8 | if nooutput { NOOUTPUT } else { 0 } | if inactive { INACTIVE } else { 0 }
+    }
+
+    /// Fast path: the entry's kernel TCP state.
+    #[must_use]
+    pub fn state(&self) -> TcpState {
+        TcpState::ALL
+            .get(usize::from(self.code & 15))
+            .copied()
+            .unwrap_or(TcpState::None)
+    }
+
+    /// Fast path: counted in InActConn.
+    #[must_use]
+    pub fn inactive(&self) -> bool {
+        self.code & INACTIVE != 0
+    }
+
+    /// Fast path: `IP_VS_CONN_F_NOOUTPUT` (no reply seen yet).
+    #[must_use]
+    pub fn nooutput(&self) -> bool {
+        self.code & NOOUTPUT != 0
+    }
 }
 
 impl Default for ConnRef {
@@ -86,19 +111,21 @@ pub struct Fast {
     /// One ring per distinct TCP timeout: expiries
     /// `expiry_ns << (dbits + 1) | active << dbits | dest`.
     rings: Vec<ChunkFifo>,
-    /// For each TCP state: its timeout (ns) and its ring.
-    park_to: [(u64, usize); 11],
+    /// For each TCP state (16 for the 4 bits of a state): its timeout (ns)
+    /// and its ring.
+    park_to: [(u64, usize); 16],
     /// Latest expiry a ring entry can hold.
     expiry_limit: u64,
     /// Bits for a dest index in a ring entry.
     dbits: u32,
     nooutput: bool,
-    /// The SYN's state and whether it counts as active.
-    syn: (TcpState, bool),
-    /// `composed[steps][nooutput][state]`: where each [`Steps`] leaves an
-    /// entry, from every state (the kernel table applied segment by segment,
-    /// once per run).
-    composed: [[[Composed; 11]; 2]; 4],
+    /// The [`ConnRef`] code of an entry the SYN leaves.
+    syn: u8,
+    /// `moves[steps][code]`: where each [`Steps`] leaves an entry of
+    /// [`ConnRef`] code `code` (the kernel table applied segment by
+    /// segment, once per run, with `set_state`'s re-count): the new code,
+    /// and [`RECOUNT`] if the entry changed counters.
+    moves: [[u8; 64]; 4],
     /// The earliest expiry in the rings (`u64::MAX` when they are empty).
     next_expiry: u64,
 }
@@ -230,7 +257,7 @@ impl<'a> Path<'a> {
         let sched = std::mem::replace(&mut s.sched, stand_in);
         // A ring per distinct timeout value, in state order.
         let mut distinct: Vec<u64> = Vec::new();
-        let mut park_to = [(0, 0); 11];
+        let mut park_to = [(0, 0); 16];
         for (st, t) in ipvs.timeouts.tcp.iter().enumerate() {
             let to = u64::from(*t) * NS_PER_S;
             let r = distinct.iter().position(|x| *x == to).unwrap_or_else(|| {
@@ -249,17 +276,16 @@ impl<'a> Path<'a> {
             TcpState::None,
             TcpFlags::SYN,
         );
-        let mut composed = [[[(TcpState::None, false, false); 11]; 2]; 4];
+        let mut moves = [[0; 64]; 4];
         for steps in Steps::ALL {
-            for no in [false, true] {
-                for (st, out) in composed[steps as usize][usize::from(no)]
-                    .iter_mut()
-                    .enumerate()
-                {
-                    let Some(&start) = TcpState::ALL.get(st) else {
-                        continue;
-                    };
-                    *out = compose(start, no, steps.segments(!nooutput));
+            for (code, out) in moves[steps as usize].iter_mut().enumerate() {
+                #[expect(clippy::cast_possible_truncation, reason = "below 64")]
+                let c = ConnRef {
+                    code: code as u8,
+                    dest: 0,
+                };
+                if usize::from(c.code & 15) < TcpState::ALL.len() {
+                    *out = step_move(c, steps.segments(!nooutput));
                 }
             }
         }
@@ -275,8 +301,8 @@ impl<'a> Path<'a> {
                 expiry_limit: (1u64 << (63 - dest_bits(infos_len))) - 1,
                 dbits: dest_bits(infos_len),
                 nooutput,
-                syn: (syn_state, tcp::is_active(syn_state)),
-                composed,
+                syn: ConnRef::code(syn_state, nooutput, !tcp::is_active(syn_state)),
+                moves,
                 next_expiry: u64::MAX,
             }),
             ipvs,
@@ -467,17 +493,14 @@ impl Fast {
                 ring.pop_front();
                 let i = usize::try_from(e & mask).unwrap_or(usize::MAX);
                 let active = e & (1 << self.dbits) != 0;
-                if let Some(d) = self.dests.get_mut(i) {
-                    d.unbind(false, !active);
-                    self.sync(i);
-                }
+                self.recount(i, |d| d.unbind(false, !active));
             }
         }
         self.rings = rings;
         self.next_expiry = next;
     }
 
-    #[inline]
+    #[inline(always)]
     fn syn(&mut self, now: u64, t: &Tuple, rng: &mut SimRng) -> Option<ConnRef> {
         self.expire(now);
         let pick = if self.wlc {
@@ -497,15 +520,14 @@ impl Fast {
         }?;
         // `bind` counts the new entry inactive and the SYN's `set_state`
         // moves it at once: the same as binding it where the SYN leaves it.
-        let (state, active) = self.syn;
-        self.dests.get_mut(pick)?.bind(false, !active);
-        self.sync(pick);
-        Some(ConnRef {
-            state,
-            inactive: !active,
-            nooutput: self.nooutput,
+        let c = ConnRef {
+            code: self.syn,
             dest: u16::try_from(pick).unwrap_or(u16::MAX),
-        })
+        };
+        if !self.recount(pick, |d| d.bind(false, c.inactive())) {
+            return None;
+        }
+        Some(c)
     }
 
     /// `set_state` of `ip_vs_core.c` for TCP, on the copy, for each segment
@@ -514,30 +536,21 @@ impl Fast {
     /// re-counts by the new state, so only the last one shows).
     #[inline(always)]
     fn steps(&mut self, c: &mut ConnRef, steps: Steps) {
-        let (new, nooutput, changed) =
-            self.composed[steps as usize][usize::from(c.nooutput)][c.state as usize];
-        c.nooutput = nooutput;
-        c.state = new;
-        if changed {
-            // `tcp_state_active`, exactly as the table's `set_state`.
-            let active = tcp::is_active(new);
-            if c.inactive == active {
-                c.inactive = !active;
-                let i = c.dest as usize;
-                if let Some(d) = self.dests.get_mut(i) {
-                    d.set_active(active);
-                    self.sync(i);
-                }
-            }
+        let m = self.moves[steps as usize][usize::from(c.code & 63)];
+        c.code = m & 63;
+        if m & RECOUNT != 0 {
+            self.recount(c.dest as usize, |d| d.set_active(!c.inactive()));
         }
     }
 
-    /// Copies dest `i`'s counters to what the scheduler reads.
+    /// Changes dest `i`'s counters with `f`, and copies them to what the
+    /// scheduler reads; false if there is no dest `i`.
     #[inline(always)]
-    fn sync(&mut self, i: usize) {
-        let Some(d) = self.dests.get(i) else {
-            return;
+    fn recount(&mut self, i: usize, f: impl FnOnce(&mut Dest)) -> bool {
+        let Some(d) = self.dests.get_mut(i) else {
+            return false;
         };
+        f(d);
         if self.wlc {
             if let Some(k) = self.keys.get_mut(i) {
                 *k = d.wlc_key();
@@ -547,6 +560,7 @@ impl Fast {
             info.inactconns = d.inactconns;
             info.overloaded = d.overloaded;
         }
+        true
     }
 
     /// The entry now only waits for its timer (`timeout` of its state from
@@ -554,11 +568,11 @@ impl Fast {
     /// director's is when the real server resets, stays in ActiveConn).
     #[inline]
     fn park(&mut self, now: u64, c: &ConnRef) {
-        let (to, ring) = self.park_to[c.state as usize];
+        let (to, ring) = self.park_to[usize::from(c.code & 15)];
         let at = (now + to).min(self.expiry_limit);
         self.next_expiry = self.next_expiry.min(at);
         let e =
-            (at << (self.dbits + 1)) | (u64::from(!c.inactive) << self.dbits) | u64::from(c.dest);
+            (at << (self.dbits + 1)) | (u64::from(!c.inactive()) << self.dbits) | u64::from(c.dest);
         if let Some(r) = self.rings.get_mut(ring) {
             r.push_back(e);
         }
@@ -575,6 +589,21 @@ fn compose(state: TcpState, nooutput: bool, segments: &[(Way, TcpFlags)]) -> Com
         st = new;
     }
     (st, no, changed)
+}
+
+/// The [`Fast::moves`] entry of entry `c` and `segments`: where they leave
+/// it, counted active or not by that state if any segment changed it
+/// (each `set_state` change re-counts by the new state, so only the last
+/// one shows: `tcp_state_active`), and [`RECOUNT`] if that moved it
+/// between the counters.
+fn step_move(c: ConnRef, segments: &[(Way, TcpFlags)]) -> u8 {
+    let (st, no, changed) = compose(c.state(), c.nooutput(), segments);
+    let inactive = if changed {
+        !tcp::is_active(st)
+    } else {
+        c.inactive()
+    };
+    ConnRef::code(st, no, inactive) | if inactive == c.inactive() { 0 } else { RECOUNT }
 }
 
 /// Bits needed for a dest index below `n` (at least 1).
@@ -702,6 +731,37 @@ mod tests {
         assert_eq!(run(Established, false, Steps::Abort), (Close, true, true));
         // A segment that changes nothing is not a change.
         assert_eq!(run(Close, false, Steps::Abort), (Close, true, false));
+    }
+
+    /// The one-byte moves count an entry as `set_state` does: by the state
+    /// the last change left, and only when a segment changed it.
+    #[test]
+    fn moves_recount_only_on_a_change_of_counter() {
+        use TcpState::{Close, Established, FinWait, SynRecv, TimeWait};
+        let conn = |st, no, inactive| ConnRef {
+            code: ConnRef::code(st, no, inactive),
+            dest: 0,
+        };
+        let mv = |c, nat: bool, steps: Steps| step_move(c, steps.segments(nat));
+        // DR close: ESTABLISHED (active) → FIN_WAIT (inactive).
+        let m = mv(conn(Established, true, false), false, Steps::Close);
+        assert_eq!(m, ConnRef::code(FinWait, true, true) | RECOUNT);
+        // NAT close: → TIME_WAIT, inactive.
+        let m = mv(conn(Established, false, false), true, Steps::Close);
+        assert_eq!(m, ConnRef::code(TimeWait, false, true) | RECOUNT);
+        // The handshake: SYN_RECV is counted active since Linux 4.10, so
+        // ESTABLISHED changes the state but not the counter.
+        let m = mv(conn(SynRecv, true, false), false, Steps::Accept);
+        assert_eq!(m, ConnRef::code(Established, true, false));
+        // A reset on a closed entry changes nothing.
+        let m = mv(conn(Close, true, true), false, Steps::Abort);
+        assert_eq!(m, ConnRef::code(Close, true, true));
+        // The code keeps what it packs.
+        let c = conn(TimeWait, false, true);
+        assert_eq!(
+            (c.state(), c.nooutput(), c.inactive()),
+            (TimeWait, false, true)
+        );
     }
 
     #[test]

@@ -17,14 +17,18 @@ pub(super) fn inbound(req: u64, resp: u64, tun: bool) -> (u64, u64) {
 }
 
 impl Sim<'_> {
-    /// A client sends a request.
-    pub(super) fn arrive(&mut self, w: u32, user: u32) {
+    /// A client sends a request (`user`: `u32::MAX` for an open-loop
+    /// arrival). `PLAIN`: the run is [`Sim::plain`], so `user` is
+    /// `u32::MAX`, sizes are fixed, and there is no director limit nor
+    /// client timeout.
+    #[inline(never)]
+    pub(super) fn arrive<const PLAIN: bool>(&mut self, w: u32, user: u32) {
         let now = self.now;
         let wi = w as usize;
         let Some(src) = self.srcs.get_mut(wi) else {
             return;
         };
-        if src.done {
+        if !PLAIN && src.done {
             return;
         }
         if now >= self.until || src.w.requests.is_some_and(|n| src.sent >= n) {
@@ -33,7 +37,7 @@ impl Sim<'_> {
             return;
         }
         src.sent += 1;
-        let client = if user == u32::MAX {
+        let client = if PLAIN || user == u32::MAX {
             src.pool.pick(&mut src.rng)
         } else {
             user % u32::try_from(src.pool.len()).unwrap_or(1)
@@ -48,10 +52,10 @@ impl Sim<'_> {
             Some(b) => b,
             None => src.w.response_size.sample_u64(&mut src.rng),
         };
-        let max_time = src.w.max_time_ns;
+        let max_time = if PLAIN { None } else { src.w.max_time_ns };
         let fixed_in = src.fixed_in;
         // Open loop: the next arrival is independent of this one.
-        if user == u32::MAX {
+        if PLAIN || user == u32::MAX {
             match &src.w.arrivals {
                 Arrivals::Poisson { schedule, .. } => {
                     match schedule.next_arrival_gap(src.gap, now, &mut src.rng) {
@@ -70,7 +74,12 @@ impl Sim<'_> {
             Some(x) => x,
             None => inbound(req_bytes, resp_bytes, self.tun),
         };
-        let Some(d_in) = self.dir.offer(now, in_pkts, in_bytes) else {
+        let offer = if PLAIN {
+            Some(0)
+        } else {
+            self.dir.offer(now, in_pkts, in_bytes)
+        };
+        let Some(d_in) = offer else {
             self.director_dropped(w, user, max_time);
             return;
         };
@@ -90,7 +99,7 @@ impl Sim<'_> {
             .get(conn.dest as usize)
             .copied()
             .unwrap_or(0);
-        if let Some(c) = &mut self.choices {
+        if !PLAIN && let Some(c) = &mut self.choices {
             c.push(server);
         }
         self.rec.assigned(server, req_bytes);
@@ -203,7 +212,9 @@ impl Sim<'_> {
     }
 
     /// A real server finished request `slot` (a live one: `run` checks).
-    pub(super) fn done(&mut self, slot: u32) {
+    /// `PLAIN`: as for [`Sim::arrive`] (no request ends before its
+    /// completion, and the director forwards without delay).
+    pub(super) fn done<const PLAIN: bool>(&mut self, slot: u32) {
         let now = self.now;
         let r = self.slots[slot as usize];
         let server = r.server as usize;
@@ -211,7 +222,8 @@ impl Sim<'_> {
             self.slots[next as usize].started = self.q.push(now + service, Ev::Done { slot: next });
         }
         self.rec.completed(r.server);
-        if r.ended {
+        debug_assert!(!PLAIN || !r.ended);
+        if !PLAIN && r.ended {
             // The client gave up earlier; the work was done for nothing.
             self.release(slot);
             return;
@@ -222,7 +234,12 @@ impl Sim<'_> {
         if self.nat {
             let pkts = 3 + segs(resp);
             let bytes = pkts * HDR + resp;
-            match self.dir.offer(now, pkts, bytes) {
+            let offer = if PLAIN {
+                Some(0)
+            } else {
+                self.dir.offer(now, pkts, bytes)
+            };
+            match offer {
                 Some(d) => {
                     self.rec.director_out(pkts, bytes);
                     d_out = d;
@@ -245,7 +262,9 @@ impl Sim<'_> {
             self.rec.ok(r.server, latency, resp);
         }
         self.release(slot);
-        self.next_user(r.w, r.user, d_out);
+        if !PLAIN {
+            self.next_user(r.w, r.user, d_out);
+        }
     }
 
     /// The client's `max_time` expired.

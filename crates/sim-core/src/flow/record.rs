@@ -115,7 +115,7 @@ impl Recorder {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn ok(&mut self, server: u16, latency: u64, resp_bytes: u64) {
         self.total.record(latency);
         self.outcomes.ok += 1;

@@ -68,6 +68,29 @@ fn lb_mm_small_runs_and_balances() {
     assert!((3.5..6.0).contains(&mean_ms), "mean {mean_ms} ms");
 }
 
+/// A plain run (one constant-rate Poisson source, fixed sizes, no client
+/// timeout, no director limit) takes the event loop with those branches
+/// compiled out; recording choices makes the run general. Both loops give
+/// the same metrics, for DR and NAT, with an outage and a queue limit.
+#[test]
+fn plain_runs_match_the_general_loop() {
+    for fwd in [FwdMethod::Route, FwdMethod::Masq] {
+        let (mut cfg, _) = lb_mm(20_000);
+        cfg.servers[7].outages = vec![(300_000_000, Some(900_000_000))];
+        cfg.servers[0].queue_limit = Some(1);
+        let ipvs = || director("wlc", &[1, 1, 2, 2, 3, 3, 4, 4], fwd);
+        assert!(build(&cfg, &mut ipvs()).unwrap().plain());
+        let plain = run(&cfg, &mut ipvs()).unwrap();
+        cfg.record_choices = true;
+        assert!(!build(&cfg, &mut ipvs()).unwrap().plain());
+        let general = run(&cfg, &mut ipvs()).unwrap();
+        assert_eq!(general.choices.len(), 20_000);
+        assert_eq!(plain.metrics, general.metrics, "{fwd:?}");
+        let o = &plain.metrics.service.outcomes;
+        assert!(o.reset > 0 && o.timed_out > 0, "{o:?}");
+    }
+}
+
 /// A small, busy case with every ending: queue limits (resets), an
 /// outage (down server, lost requests), client timeouts, short close
 /// timeouts so entries expire during the run.
