@@ -747,7 +747,7 @@ impl<'a> Sim<'a> {
             Ev::Recover { server } => {
                 self.events += 1;
                 if let Some(s) = self.servers.get_mut(server as usize) {
-                    s.recover(self.now);
+                    s.recover();
                 }
             }
         }
@@ -776,8 +776,7 @@ impl<'a> Sim<'a> {
             }
         }
         let dir_busy = self.dir.busy_ns;
-        self.rec
-            .sample(at, &mut self.servers, &per_server, dir_busy);
+        self.rec.sample(at, &self.servers, &per_server, dir_busy);
     }
 
     /// A free request slot (its caller writes the request in).
@@ -824,7 +823,7 @@ impl<'a> Sim<'a> {
         };
         let fast = matches!(self.path, Path::Fast(..));
         let mut metrics = self.rec.finish(
-            &mut self.servers,
+            &self.servers,
             &weights,
             self.now,
             self.events,

@@ -88,8 +88,11 @@ pub struct ServerModel {
     busy: u32,
     queue: VecDeque<u32>,
     up: bool,
-    last_ns: u64,
+    /// The busy-worker time integral is `busy_ns + busy * now`: a worker
+    /// that starts at `t` subtracts `t`, one that stops adds it (exact,
+    /// in wrapping 128-bit arithmetic; no multiplication per event).
     busy_ns: u128,
+    /// The same for queued requests: `queue_ns + queue.len() * now`.
     queue_ns: u128,
 }
 
@@ -103,19 +106,9 @@ impl ServerModel {
             busy: 0,
             queue: VecDeque::new(),
             up: true,
-            last_ns: 0,
             busy_ns: 0,
             queue_ns: 0,
         }
-    }
-
-    /// Time integrals (exact: 128 bits).
-    #[inline(always)]
-    fn account(&mut self, now: u64) {
-        let dt = now.saturating_sub(self.last_ns);
-        self.busy_ns += u128::from(self.busy) * u128::from(dt);
-        self.queue_ns += self.queue.len() as u128 * u128::from(dt);
-        self.last_ns = self.last_ns.max(now);
     }
 
     /// Request `id` arrives at `now`.
@@ -124,9 +117,9 @@ impl ServerModel {
         if !self.up {
             return Admit::Down;
         }
-        self.account(now);
         if self.busy < self.spec.workers {
             self.busy += 1;
+            self.busy_ns = self.busy_ns.wrapping_sub(u128::from(now));
             return Admit::Start(self.spec.service.sample_u64(&mut self.rng));
         }
         if self
@@ -137,6 +130,7 @@ impl ServerModel {
             return Admit::Full;
         }
         self.queue.push_back(id);
+        self.queue_ns = self.queue_ns.wrapping_sub(u128::from(now));
         Admit::Queued
     }
 
@@ -144,11 +138,16 @@ impl ServerModel {
     /// start and its service time, if one was waiting.
     #[inline(always)]
     pub fn finish(&mut self, now: u64) -> Option<(u32, u64)> {
-        self.account(now);
         match self.queue.pop_front() {
-            Some(next) => Some((next, self.spec.service.sample_u64(&mut self.rng))),
+            // The worker goes on with the next request.
+            Some(next) => {
+                self.queue_ns = self.queue_ns.wrapping_add(u128::from(now));
+                Some((next, self.spec.service.sample_u64(&mut self.rng)))
+            }
             None => {
+                debug_assert!(self.busy > 0);
                 self.busy = self.busy.saturating_sub(1);
+                self.busy_ns = self.busy_ns.wrapping_add(u128::from(now));
                 None
             }
         }
@@ -159,15 +158,15 @@ impl ServerModel {
     /// service, the caller knows: those it was told to start and has not
     /// finished; the model keeps only their number).
     pub fn crash(&mut self, now: u64) -> Vec<u32> {
-        self.account(now);
+        let (busy, queue) = self.integrals(now);
+        (self.busy_ns, self.queue_ns) = (busy, queue);
         self.up = false;
         self.busy = 0;
         self.queue.drain(..).collect()
     }
 
-    /// The server is back at `now` (idle).
-    pub fn recover(&mut self, now: u64) {
-        self.account(now);
+    /// The server is back (idle).
+    pub fn recover(&mut self) {
         self.up = true;
     }
 
@@ -190,9 +189,13 @@ impl ServerModel {
     }
 
     /// Integrals up to `now`: (busy-worker·ns, queued-request·ns).
-    pub fn integrals(&mut self, now: u64) -> (u128, u128) {
-        self.account(now);
-        (self.busy_ns, self.queue_ns)
+    #[must_use]
+    pub fn integrals(&self, now: u64) -> (u128, u128) {
+        let now = u128::from(now);
+        (
+            self.busy_ns.wrapping_add(u128::from(self.busy) * now),
+            self.queue_ns.wrapping_add(self.queue.len() as u128 * now),
+        )
     }
 }
 
@@ -232,10 +235,42 @@ mod tests {
         assert_eq!(m.busy(), 1);
         assert_eq!(m.crash(10), vec![8]);
         assert_eq!(m.busy(), 0);
+        // One worker busy and one request queued for 10 ns; nothing after.
+        assert_eq!(m.integrals(10), (10, 10));
+        assert_eq!(m.integrals(25), (10, 10));
         assert_eq!(m.arrive(20, 9), Admit::Down);
-        m.recover(30);
+        m.recover();
         assert!(m.is_up());
         assert_eq!(m.arrive(40, 10), Admit::Start(1000));
+        assert_eq!(m.integrals(45), (15, 10));
+    }
+
+    proptest::proptest! {
+        /// The integrals kept without a multiplication per event equal
+        /// the step-by-step sums of busy workers and queued requests.
+        #[test]
+        fn integrals_are_the_step_sums(ops in proptest::collection::vec((0u8..4, 0u64..5_000), 0..300)) {
+            let mut m = model(3, Some(4));
+            let (mut t, mut busy_ns, mut queue_ns) = (0u64, 0u128, 0u128);
+            for (i, (op, dt)) in ops.into_iter().enumerate() {
+                busy_ns += u128::from(m.busy()) * u128::from(dt);
+                queue_ns += m.queue_len() as u128 * u128::from(dt);
+                t += dt;
+                match op {
+                    0 | 1 => {
+                        let _ = m.arrive(t, u32::try_from(i).unwrap());
+                    }
+                    2 if m.busy() > 0 => {
+                        let _ = m.finish(t);
+                    }
+                    3 if m.is_up() && i % 7 == 0 => {
+                        let _ = m.crash(t);
+                    }
+                    _ => m.recover(),
+                }
+                proptest::prop_assert_eq!(m.integrals(t), (busy_ns, queue_ns));
+            }
+        }
     }
 
     #[test]

@@ -162,14 +162,14 @@ impl Recorder {
     pub fn sample(
         &mut self,
         at: u64,
-        servers: &mut [ServerModel],
+        servers: &[ServerModel],
         conns: &[(u64, u64)],
         dir_busy: u128,
     ) {
         let dt = at.saturating_sub(self.last_sample);
         let secs = dt as f64 / 1e9;
         let (mut act, mut inact) = (0, 0);
-        for (i, m) in servers.iter_mut().enumerate() {
+        for (i, m) in servers.iter().enumerate() {
             let (busy, queue) = m.integrals(at);
             let s = &mut self.servers[i];
             let (a, ina) = conns.get(i).copied().unwrap_or_default();
@@ -221,7 +221,7 @@ impl Recorder {
 
     pub fn finish(
         mut self,
-        servers: &mut [ServerModel],
+        servers: &[ServerModel],
         weights: &[u32],
         now: u64,
         events: u64,
@@ -232,7 +232,7 @@ impl Recorder {
         self.info.events = events;
         let mut out = Vec::new();
         let (mut bin, mut bout) = (0, 0);
-        for (i, m) in servers.iter_mut().enumerate() {
+        for (i, m) in servers.iter().enumerate() {
             let (busy, queue) = m.integrals(now);
             let s = &self.servers[i];
             let (name, addr) = self.names[i].clone();
