@@ -21,7 +21,7 @@ impl Sim<'_> {
     /// arrival). `PLAIN`: the run is [`Sim::plain`], so `user` is
     /// `u32::MAX`, sizes are fixed, and there is no director limit nor
     /// client timeout.
-    #[inline(never)]
+    #[inline(always)]
     pub(super) fn arrive<const PLAIN: bool>(&mut self, w: u32, user: u32) {
         let now = self.now;
         let wi = w as usize;
