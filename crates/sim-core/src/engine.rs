@@ -249,11 +249,40 @@ impl<E> EventQueue<E> {
 /// of rarer events). A key is the `u128` `time << 64 | seq << 24 | id`: the
 /// sequence number sits above the id, so keys compare exactly as
 /// `(time, seq)`.
+///
+/// A pop leaves the root as a hole (the popped key stays there, no longer
+/// counted): the next push fills it by sifting down from the root, one walk
+/// instead of a pop's walk and a push's sift-up; only a pop that finds the
+/// hole still open removes it the usual way. A simulation pops an event
+/// and then mostly schedules the next one, so most pushes fill a hole.
 #[derive(Debug, Default)]
 pub struct SmallQueue {
     /// `time << 64 | seq << ID_BITS | id`.
     heap: Vec<u128>,
     seq: u64,
+    /// `heap[0]` is the hole left by the last pop.
+    hole: bool,
+}
+
+/// Puts `key` in the hole at the root of a heap, or lower: moves the
+/// smaller child up into the hole while it is smaller, then fills it.
+#[inline(always)]
+fn sift_down(heap: &mut [u128], key: u128) {
+    let mut i = 0;
+    let mut l = 1;
+    while let Some(&a) = heap.get(l) {
+        let (c, v) = match heap.get(l + 1) {
+            Some(&b) if b < a => (l + 1, b),
+            _ => (l, a),
+        };
+        if v >= key {
+            break;
+        }
+        heap[i] = v;
+        i = c;
+        l = 2 * i + 1;
+    }
+    heap[i] = key;
 }
 
 /// Puts `key` in the hole at `i` of a heap, or higher: moves parents
@@ -283,6 +312,7 @@ impl SmallQueue {
         SmallQueue {
             heap: Vec::new(),
             seq: 0,
+            hole: false,
         }
     }
 
@@ -298,64 +328,88 @@ impl SmallQueue {
         assert!(seq < 1 << (64 - ID_BITS), "fewer than 2^40 events");
         assert!(id < 1 << ID_BITS, "event ids have 24 bits");
         let key = u128::from(at.0) << 64 | u128::from(seq << ID_BITS | u64::from(id));
-        let i = self.heap.len();
-        self.heap.push(key);
-        sift_up(&mut self.heap, i, key);
+        if self.hole {
+            self.hole = false;
+            sift_down(&mut self.heap, key);
+        } else {
+            let i = self.heap.len();
+            self.heap.push(key);
+            sift_up(&mut self.heap, i, key);
+        }
         seq
     }
 
     /// Removes the earliest event: its time, sequence number and id.
     #[inline(always)]
     pub fn pop(&mut self) -> Option<(SimTime, u64, u32)> {
-        let last = self.heap.pop()?;
-        let heap = self.heap.as_mut_slice();
-        let top = match heap.first() {
-            None => last,
-            Some(&top) => {
-                // Floyd: walk the hole at the root down to a leaf along
-                // the smaller children (one comparison a level), then sift
-                // `last` up from there (it rarely moves: it came from the
-                // bottom).
-                let n = heap.len();
-                let mut i = 0;
-                let mut l = 1;
-                while l + 1 < n {
-                    let c = l + usize::from(heap[l + 1] < heap[l]);
-                    heap[i] = heap[c];
-                    i = c;
-                    l = 2 * i + 1;
-                }
-                if l + 1 == n {
-                    heap[i] = heap[l];
-                    i = l;
-                }
-                sift_up(heap, i, last);
-                top
-            }
-        };
+        if self.hole {
+            self.close_hole();
+        }
+        let &top = self.heap.first()?;
+        self.hole = true;
         #[expect(clippy::cast_possible_truncation, reason = "bit fields")]
         let (at, low) = ((top >> 64) as u64, top as u64);
         let id = (low & ((1 << ID_BITS) - 1)) as u32;
         Some((SimTime(at), low >> ID_BITS, id))
     }
 
+    /// Removes the hole at the root the usual way.
+    #[inline(always)]
+    fn close_hole(&mut self) {
+        self.hole = false;
+        let Some(last) = self.heap.pop() else {
+            return;
+        };
+        if self.heap.is_empty() {
+            // The hole was the last key.
+            return;
+        }
+        // Floyd: walk the hole at the root down to a leaf along the
+        // smaller children (one comparison a level), then sift `last` up
+        // from there (it rarely moves: it came from the bottom).
+        let heap = self.heap.as_mut_slice();
+        let n = heap.len();
+        let mut i = 0;
+        let mut l = 1;
+        while l + 1 < n {
+            let c = l + usize::from(heap[l + 1] < heap[l]);
+            heap[i] = heap[c];
+            i = c;
+            l = 2 * i + 1;
+        }
+        if l + 1 == n {
+            heap[i] = heap[l];
+            i = l;
+        }
+        sift_up(heap, i, last);
+    }
+
     /// The time of the earliest event, if any.
     #[inline]
     #[must_use]
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.first().map(|e| SimTime((e >> 64) as u64))
+        let top = if self.hole {
+            // The smaller child of the hole.
+            match (self.heap.get(1), self.heap.get(2)) {
+                (Some(&a), Some(&b)) => Some(a.min(b)),
+                (a, _) => a.copied(),
+            }
+        } else {
+            self.heap.first().copied()
+        };
+        top.map(|e| SimTime((e >> 64) as u64))
     }
 
     /// Number of pending events.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() - usize::from(self.hole)
     }
 
     /// No pending events.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len() == 0
     }
 }
 
