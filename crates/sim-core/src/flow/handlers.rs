@@ -74,12 +74,7 @@ impl Sim<'_> {
             Some(x) => x,
             None => inbound(req_bytes, resp_bytes, self.tun),
         };
-        let offer = if PLAIN {
-            Some(0)
-        } else {
-            self.dir.offer(now, in_pkts, in_bytes)
-        };
-        let Some(d_in) = offer else {
+        let Some(d_in) = self.dir_offer::<PLAIN>(now, in_pkts, in_bytes) else {
             self.director_dropped(w, user, max_time);
             return;
         };
@@ -139,6 +134,17 @@ impl Sim<'_> {
             ended: false,
             released: false,
         };
+    }
+
+    /// `DirQueue::offer` of a batch through the
+    /// director; a plain run has no limit, so no delay.
+    #[inline(always)]
+    fn dir_offer<const PLAIN: bool>(&mut self, now: u64, pkts: u64, bytes: u64) -> Option<u64> {
+        if PLAIN {
+            Some(0)
+        } else {
+            self.dir.offer(now, pkts, bytes)
+        }
     }
 
     /// The director's backlog is full: the request is dropped.
@@ -234,12 +240,7 @@ impl Sim<'_> {
         if self.nat {
             let pkts = 3 + segs(resp);
             let bytes = pkts * HDR + resp;
-            let offer = if PLAIN {
-                Some(0)
-            } else {
-                self.dir.offer(now, pkts, bytes)
-            };
-            match offer {
+            match self.dir_offer::<PLAIN>(now, pkts, bytes) {
                 Some(d) => {
                     self.rec.director_out(pkts, bytes);
                     d_out = d;
