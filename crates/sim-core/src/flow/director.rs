@@ -18,7 +18,11 @@
 //!   run for each [`Steps`] a connection goes through at one instant), and,
 //!   for closed entries, only their expiry times in FIFO rings (one per
 //!   timeout value: expiries enter in time order, so a ring is sorted). It
-//!   calls the same scheduler code. Not covered: persistence templates,
+//!   calls the same scheduler code, except that `wlc` over weights whose
+//!   least common multiple is small compares overheads scaled by
+//!   `lcm / weight`, each kept with its dest's index in the low bits, so
+//!   the pick is a minimum ([`sched::wlc_scales`]; a proptest holds it to
+//!   the kernel's loop). Not covered: persistence templates,
 //!   fwmark and one-packet services (the `auto` choice then takes the `ipvs`
 //!   path), and 5-tuple reuse while an old entry lives (clients' ports cycle
 //!   through 28 232 ephemeral ports; a run where some client went all the
@@ -106,8 +110,16 @@ pub struct Fast {
     dests: Vec<Dest>,
     /// What schedulers other than `wlc` read, kept in step with `dests`.
     infos: Vec<DestInfo>,
-    /// What `wlc` reads ([`Dest::wlc_key`]), kept in step with `dests`.
+    /// What `wlc` reads ([`Dest::wlc_key`]), kept in step with `dests`
+    /// when `scales` is empty.
     keys: Vec<(u64, u64)>,
+    /// `wlc`'s factors ([`sched::wlc_scales`]), if the weights allow; then
+    /// `scaled` is what it reads instead of `keys`.
+    scales: Vec<u64>,
+    /// Each dest's [`sched::wlc_scaled`] overhead, kept in step with
+    /// `dests` when `scales` is not empty; padded to eight entries with
+    /// `u64::MAX` (never chosen).
+    scaled: Vec<u64>,
     /// One ring per distinct TCP timeout: expiries
     /// `expiry_ns << (dbits + 1) | active << dbits | dest`.
     rings: Vec<ChunkFifo>,
@@ -250,6 +262,26 @@ impl<'a> Path<'a> {
         let dests: Vec<Dest> = ipvs.service_dests(svc).cloned().collect();
         let infos: Vec<DestInfo> = dests.iter().map(Dest::info).collect();
         let keys = dests.iter().map(Dest::wlc_key).collect();
+        let weights: Vec<u32> = dests.iter().map(|d| d.weight).collect();
+        let dbits = dest_bits(dests.len());
+        let scales = sched::wlc_scales(&weights, dbits).unwrap_or_default();
+        // Padded to eight with `u64::MAX` (never chosen) for the pick's
+        // tree of minimums.
+        let scaled = if scales.is_empty() {
+            Vec::new()
+        } else {
+            dests
+                .iter()
+                .zip(&scales)
+                .enumerate()
+                .map(|(k, (d, &m))| {
+                    let counts = (d.activeconns, d.inactconns);
+                    sched::wlc_scaled(counts, m, d.overloaded, (k, dbits))
+                })
+                .chain(std::iter::repeat(u64::MAX))
+                .take(dests.len().max(8))
+                .collect()
+        };
         let infos_len = infos.len();
         let s = ipvs.service_mut(svc).ok_or("no such service")?;
         let name = s.sched.name();
@@ -296,6 +328,8 @@ impl<'a> Path<'a> {
                 dests,
                 infos,
                 keys,
+                scales,
+                scaled,
                 rings: (0..ring_count).map(|_| ChunkFifo::default()).collect(),
                 park_to,
                 expiry_limit: (1u64 << (63 - dest_bits(infos_len))) - 1,
@@ -504,8 +538,13 @@ impl Fast {
     fn syn(&mut self, now: u64, t: &Tuple, rng: &mut SimRng) -> Option<ConnRef> {
         self.expire(now);
         let pick = if self.wlc {
-            // The very function `wlc` schedules with (no explanation text).
-            sched::weighted_least_by(self.keys.iter().copied())
+            // What `wlc` schedules with (no explanation text): the kernel's
+            // comparisons, or the same pick on scaled overheads.
+            if self.scales.is_empty() {
+                sched::weighted_least_by(self.keys.iter().copied())
+            } else {
+                sched::least_scaled(&self.scaled, self.dbits)
+            }
         } else {
             let input = SchedInput {
                 proto: Protocol::Tcp,
@@ -552,7 +591,14 @@ impl Fast {
         };
         f(d);
         if self.wlc {
-            if let Some(k) = self.keys.get_mut(i) {
+            if let (Some(s), Some(&m)) = (self.scaled.get_mut(i), self.scales.get(i)) {
+                *s = sched::wlc_scaled(
+                    (d.activeconns, d.inactconns),
+                    m,
+                    d.overloaded,
+                    (i, self.dbits),
+                );
+            } else if let Some(k) = self.keys.get_mut(i) {
                 *k = d.wlc_key();
             }
         } else if let Some(info) = self.infos.get_mut(i) {

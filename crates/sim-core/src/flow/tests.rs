@@ -95,7 +95,16 @@ fn plain_runs_match_the_general_loop() {
 /// outage (down server, lost requests), client timeouts, short close
 /// timeouts so entries expire during the run.
 fn busy_case(sched: &str, fwd: FwdMethod, path: PathChoice) -> (FlowOutput, Vec<(u32, u32)>) {
-    let weights = [1, 2, 3];
+    busy_case_weighted(sched, fwd, path, [1, 2, 3])
+}
+
+/// [`busy_case`] with these weights.
+fn busy_case_weighted(
+    sched: &str,
+    fwd: FwdMethod,
+    path: PathChoice,
+    weights: [u32; 3],
+) -> (FlowOutput, Vec<(u32, u32)>) {
     let mut ipvs = director(sched, &weights, fwd);
     ipvs.timeouts.set(0, 1, 0); // FIN_WAIT 1 s
     ipvs.timeouts.tcp[crate::ipvs::TcpState::TimeWait as usize] = 1;
@@ -106,7 +115,8 @@ fn busy_case(sched: &str, fwd: FwdMethod, path: PathChoice) -> (FlowOutput, Vec<
         .enumerate()
         .map(|(i, w)| {
             let i = u8::try_from(i).unwrap() + 1;
-            let mut s = ServerSpec::exponential(&format!("rs{i}"), rs(i), 2, 4e6 / f64::from(*w));
+            let w = f64::from(*w).clamp(1.0, 3.0);
+            let mut s = ServerSpec::exponential(&format!("rs{i}"), rs(i), 2, 4e6 / w);
             s.queue_limit = Some(3);
             s
         })
@@ -145,6 +155,20 @@ fn busy_case(sched: &str, fwd: FwdMethod, path: PathChoice) -> (FlowOutput, Vec<
     (out, counts)
 }
 
+/// `(ActiveConn, InActConn)` of each server in a run's last sample.
+fn last_counts(o: &FlowOutput) -> Vec<(u32, u32)> {
+    let n = o.metrics.servers.len();
+    o.metrics.server_series[o.metrics.server_series.len() - n..]
+        .iter()
+        .map(|r| {
+            (
+                u32::try_from(r.active).unwrap(),
+                u32::try_from(r.inactive).unwrap(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn fast_path_makes_the_same_choices_as_the_ipvs_table() {
     let (mut resets, mut timeouts) = (0, 0);
@@ -180,18 +204,7 @@ fn fast_path_makes_the_same_choices_as_the_ipvs_table() {
             resets += o.reset;
             // The real table's counters at the end are the fast path's
             // last sample (servers are numbered in kernel list order).
-            let n = fast.metrics.servers.len();
-            let rows = &fast.metrics.server_series[fast.metrics.server_series.len() - n..];
-            let last: Vec<(u32, u32)> = rows
-                .iter()
-                .map(|r| {
-                    (
-                        u32::try_from(r.active).unwrap(),
-                        u32::try_from(r.inactive).unwrap(),
-                    )
-                })
-                .collect();
-            assert_eq!(slow_counts, last, "{sched} {fwd:?}");
+            assert_eq!(slow_counts, last_counts(&fast), "{sched} {fwd:?}");
         }
     }
     assert!(resets > 0, "the case exercises full queues");
@@ -199,6 +212,32 @@ fn fast_path_makes_the_same_choices_as_the_ipvs_table() {
         timeouts > 0,
         "the case exercises client timeouts and the outage"
     );
+}
+
+/// `wlc` on the fast path picks by scaled overheads when the weights'
+/// least common multiple is small, by the kernel's comparisons otherwise:
+/// both make the real table's choices, weight 0 included.
+#[test]
+fn fast_wlc_makes_the_same_choices_whatever_the_weights() {
+    for weights in [[65_535, 65_534, 65_533], [0, 2, 5], [7, 7, 7]] {
+        let (slow, slow_counts) =
+            busy_case_weighted("wlc", FwdMethod::Route, PathChoice::Ipvs, weights);
+        let (fast, _) = busy_case_weighted("wlc", FwdMethod::Route, PathChoice::Fast, weights);
+        assert_eq!(fast.metrics.director.path, "fast");
+        assert_eq!(slow.choices, fast.choices, "{weights:?}: choices differ");
+        assert_eq!(slow.metrics.service, fast.metrics.service, "{weights:?}");
+        assert_eq!(slow_counts, last_counts(&fast), "{weights:?}");
+        for (i, s) in fast.metrics.servers.iter().enumerate() {
+            let chosen = fast.choices.iter().any(|c| usize::from(*c) == i);
+            assert_eq!(
+                chosen,
+                s.weight > 0,
+                "{weights:?}: {} weight {}",
+                s.name,
+                s.weight
+            );
+        }
+    }
 }
 
 #[test]

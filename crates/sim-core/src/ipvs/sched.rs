@@ -416,6 +416,79 @@ pub fn weighted_least_by(keys: impl Iterator<Item = (u64, u64)>) -> Option<usize
     Some(best)
 }
 
+/// Factors that turn `wlc`'s comparison of overhead/weight ratios into a
+/// comparison of integers: with `L` the least common multiple of the
+/// positive weights, dest i's factor is `L / weight_i` (0 for weight 0).
+/// Then `overhead_i * L / w_i < overhead_j * L / w_j` exactly when the
+/// kernel's `overhead_j * w_i > overhead_i * w_j`.
+///
+/// A scaled overhead is kept with the dest's index in its low `bits`
+/// ([`wlc_scaled`]), so that the least value is the kernel's pick, ties
+/// going to the earlier dest. `None` when `L` is too large for that to
+/// fit below 2^63 with an overhead below 2^41 (two `u32` counters).
+#[must_use]
+pub fn wlc_scales(weights: &[u32], bits: u32) -> Option<Vec<u64>> {
+    let limit = 1u64 << (63u32.checked_sub(41 + bits)?);
+    let gcd = |mut a: u64, mut b: u64| {
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        a
+    };
+    let mut l = 1u64;
+    for &w in weights.iter().filter(|w| **w > 0) {
+        let w = u64::from(w);
+        l = l / gcd(l, w) * w;
+        if l > limit {
+            return None;
+        }
+    }
+    Some(
+        weights
+            .iter()
+            .map(|&w| if w == 0 { 0 } else { l / u64::from(w) })
+            .collect(),
+    )
+}
+
+/// Dest `index`'s overhead scaled by its [`wlc_scales`] factor, shifted
+/// left by `bits` with `index` below; `u64::MAX` for a dest `wlc` skips
+/// (weight 0, or overloaded).
+#[must_use]
+#[inline(always)]
+pub fn wlc_scaled(
+    (activeconns, inactconns): (u32, u32),
+    scale: u64,
+    overloaded: bool,
+    (index, bits): (usize, u32),
+) -> u64 {
+    if overloaded || scale == 0 {
+        u64::MAX
+    } else {
+        (conn_overhead(activeconns, inactconns) * scale) << bits | index as u64
+    }
+}
+
+/// The `wlc` pick on [`wlc_scaled`] overheads with `bits` of index: the
+/// least value, which is the kernel's pick ([`weighted_least_by`]);
+/// `None` when no dest can be chosen.
+#[must_use]
+#[inline(always)]
+pub fn least_scaled(scaled: &[u64], bits: u32) -> Option<usize> {
+    let min = |a: u64, b: u64| std::hint::select_unpredictable(b < a, b, a);
+    let least = match <&[u64; 8]>::try_from(scaled) {
+        // Eight (padded with `u64::MAX`): a tree of minimums, no loop.
+        Ok(s) => min(
+            min(min(s[0], s[1]), min(s[2], s[3])),
+            min(min(s[4], s[5]), min(s[6], s[7])),
+        ),
+        Err(_) => scaled.iter().fold(u64::MAX, |a, &b| min(a, b)),
+    };
+    #[expect(clippy::cast_possible_truncation, reason = "below 2^bits")]
+    let at = (least & ((1 << bits) - 1)) as usize;
+    (least != u64::MAX).then_some(at)
+}
+
 /// `is_overloaded()` of `ip_vs_lblc.c` / `ip_vs_lblcr.c` (not the OVERLOAD
 /// flag): `activeconns > weight` and some destination of the service has
 /// `activeconns * 2 < weight`.

@@ -133,3 +133,54 @@ fn registry_order_and_labels() {
         }
     }
 }
+
+proptest! {
+    // Cheap cases: many, so that ties, zero weights and overloaded dests
+    // meet at every place.
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// `wlc` on scaled overheads picks what the kernel's loop picks.
+    #[test]
+    fn wlc_on_scaled_overheads_is_the_kernel_loop(
+        d in prop::collection::vec((0u32..=6, 0u32..4, 0u32..600, prop::bool::weighted(0.1)), 0..=10),
+        big in prop::bool::weighted(0.1),
+    ) {
+        let weights: Vec<u32> = d.iter().map(|x| if big { x.0 * 10_007 } else { x.0 }).collect();
+        let pairs: Vec<(u64, u64)> = d
+            .iter()
+            .zip(&weights)
+            .map(|(&(_, a, i, o), &w)| super::wlc_key(a, i, w, o))
+            .collect();
+        let want = super::weighted_least_by(pairs.iter().copied());
+        let bits = 4;
+        match super::wlc_scales(&weights, bits) {
+            Some(scales) => {
+                let scaled: Vec<u64> = d
+                    .iter()
+                    .zip(&scales)
+                    .enumerate()
+                    .map(|(k, (&(_, a, i, o), &m))| super::wlc_scaled((a, i), m, o, (k, bits)))
+                    .collect();
+                prop_assert_eq!(super::least_scaled(&scaled, bits), want);
+            }
+            // Only weights whose least common multiple is large.
+            None => prop_assert!(big),
+        }
+    }
+}
+
+#[test]
+fn wlc_scales_by_the_least_common_multiple() {
+    assert_eq!(
+        super::wlc_scales(&[1, 1, 2, 2, 3, 3, 4, 4], 3),
+        Some(vec![12, 12, 6, 6, 4, 4, 3, 3])
+    );
+    assert_eq!(super::wlc_scales(&[0, 5, 10], 2), Some(vec![0, 2, 1]));
+    assert_eq!(super::wlc_scales(&[0, 0], 1), Some(vec![0, 0]));
+    // 65535 · 65534 · 65533 / 2: too large, the caller keeps the loop.
+    assert_eq!(super::wlc_scales(&[65_535, 65_534, 65_533], 2), None);
+    // 2^19 fits beside 3 bits of index, 2^20 does not.
+    assert!(super::wlc_scales(&[1 << 19, 1], 3).is_some());
+    assert_eq!(super::wlc_scales(&[1 << 20, 1], 3), None);
+    assert_eq!(super::wlc_scales(&[1], 23), None);
+}
