@@ -106,20 +106,9 @@ impl Default for ConnRef {
 #[derive(Debug)]
 pub struct Fast {
     sched: Box<dyn Scheduler>,
-    wlc: bool,
     dests: Vec<Dest>,
-    /// What schedulers other than `wlc` read, kept in step with `dests`.
-    infos: Vec<DestInfo>,
-    /// What `wlc` reads ([`Dest::wlc_key`]), kept in step with `dests`
-    /// when `scales` is empty.
-    keys: Vec<(u64, u64)>,
-    /// `wlc`'s factors ([`sched::wlc_scales`]), if the weights allow; then
-    /// `scaled` is what it reads instead of `keys`.
-    scales: Vec<u64>,
-    /// Each dest's [`sched::wlc_scaled`] overhead, kept in step with
-    /// `dests` when `scales` is not empty; padded to eight entries with
-    /// `u64::MAX` (never chosen).
-    scaled: Vec<u64>,
+    /// What the pick reads, kept in step with `dests`.
+    reads: Reads,
     /// One ring per distinct TCP timeout: expiries
     /// `expiry_ns << (dbits + 1) | active << dbits | dest`.
     rings: Vec<ChunkFifo>,
@@ -140,6 +129,22 @@ pub struct Fast {
     moves: [[u8; 64]; 4],
     /// The earliest expiry in the rings (`u64::MAX` when they are empty).
     next_expiry: u64,
+}
+
+/// What the fast path's pick reads of the dests (a tag byte, not a niche
+/// in a `Vec`: the hot path tests it twice per request).
+#[derive(Debug)]
+#[repr(u8)]
+enum Reads {
+    /// A scheduler other than `wlc`: its [`DestInfo`]s.
+    Infos(Vec<DestInfo>),
+    /// `wlc` by the kernel's comparisons: [`Dest::wlc_key`]s.
+    Pairs(Vec<(u64, u64)>),
+    /// `wlc` on scaled overheads, when the weights allow
+    /// ([`sched::wlc_scales`]): the factors, and each dest's
+    /// [`sched::wlc_scaled`] overhead, padded to eight entries with
+    /// `u64::MAX` (never chosen).
+    Scaled { scales: Vec<u64>, scaled: Vec<u64> },
 }
 
 /// One of the two paths.
@@ -260,31 +265,28 @@ impl<'a> Path<'a> {
     pub fn fast(ipvs: &'a mut Ipvs, svc: SvcId) -> Result<Path<'a>, String> {
         Self::fast_check(ipvs, svc)?;
         let dests: Vec<Dest> = ipvs.service_dests(svc).cloned().collect();
-        let infos: Vec<DestInfo> = dests.iter().map(Dest::info).collect();
-        let keys = dests.iter().map(Dest::wlc_key).collect();
-        let weights: Vec<u32> = dests.iter().map(|d| d.weight).collect();
         let dbits = dest_bits(dests.len());
-        let scales = sched::wlc_scales(&weights, dbits).unwrap_or_default();
-        // Padded to eight with `u64::MAX` (never chosen) for the pick's
-        // tree of minimums.
-        let scaled = if scales.is_empty() {
-            Vec::new()
-        } else {
-            dests
-                .iter()
-                .zip(&scales)
-                .enumerate()
-                .map(|(k, (d, &m))| {
-                    let counts = (d.activeconns, d.inactconns);
-                    sched::wlc_scaled(counts, m, d.overloaded, (k, dbits))
-                })
-                .chain(std::iter::repeat(u64::MAX))
-                .take(dests.len().max(8))
-                .collect()
-        };
-        let infos_len = infos.len();
         let s = ipvs.service_mut(svc).ok_or("no such service")?;
-        let name = s.sched.name();
+        let weights: Vec<u32> = dests.iter().map(|d| d.weight).collect();
+        let reads = match sched::wlc_scales(&weights, dbits) {
+            _ if s.sched.name() != "wlc" => Reads::Infos(dests.iter().map(Dest::info).collect()),
+            None => Reads::Pairs(dests.iter().map(Dest::wlc_key).collect()),
+            Some(scales) => {
+                // Padded for the pick's tree of minimums.
+                let scaled = dests
+                    .iter()
+                    .zip(&scales)
+                    .enumerate()
+                    .map(|(k, (d, &m))| {
+                        let counts = (d.activeconns, d.inactconns);
+                        sched::wlc_scaled(counts, m, d.overloaded, (k, dbits))
+                    })
+                    .chain(std::iter::repeat(u64::MAX))
+                    .take(dests.len().max(8))
+                    .collect();
+                Reads::Scaled { scales, scaled }
+            }
+        };
         let stand_in = sched::create("rr", s.flags, &[]).ok_or("no rr scheduler")?;
         let sched = std::mem::replace(&mut s.sched, stand_in);
         // A ring per distinct timeout value, in state order.
@@ -324,16 +326,12 @@ impl<'a> Path<'a> {
         Ok(Path::Fast(
             Box::new(Fast {
                 sched,
-                wlc: name == "wlc",
                 dests,
-                infos,
-                keys,
-                scales,
-                scaled,
+                reads,
                 rings: (0..ring_count).map(|_| ChunkFifo::default()).collect(),
                 park_to,
-                expiry_limit: (1u64 << (63 - dest_bits(infos_len))) - 1,
-                dbits: dest_bits(infos_len),
+                expiry_limit: (1u64 << (63 - dbits)) - 1,
+                dbits,
                 nooutput,
                 syn: ConnRef::code(syn_state, nooutput, !tcp::is_active(syn_state)),
                 moves,
@@ -537,25 +535,23 @@ impl Fast {
     #[inline(always)]
     fn syn(&mut self, now: u64, t: &Tuple, rng: &mut SimRng) -> Option<ConnRef> {
         self.expire(now);
-        let pick = if self.wlc {
-            // What `wlc` schedules with (no explanation text): the kernel's
-            // comparisons, or the same pick on scaled overheads.
-            if self.scales.is_empty() {
-                sched::weighted_least_by(self.keys.iter().copied())
-            } else {
-                sched::least_scaled(&self.scaled, self.dbits)
+        // `wlc` (no explanation text) by the kernel's comparisons or the
+        // same pick on scaled overheads; any other scheduler by its code.
+        let pick = match &self.reads {
+            Reads::Scaled { scaled, .. } => sched::least_scaled(scaled, self.dbits),
+            Reads::Pairs(keys) => sched::weighted_least_by(keys.iter().copied()),
+            Reads::Infos(infos) => {
+                let input = SchedInput {
+                    proto: Protocol::Tcp,
+                    saddr: t.caddr,
+                    sport: t.cport,
+                    daddr: t.vaddr,
+                    dport: t.vport,
+                    now: SimTime(now),
+                    explain: false,
+                };
+                self.sched.schedule(infos, &input, rng)
             }
-        } else {
-            let input = SchedInput {
-                proto: Protocol::Tcp,
-                saddr: t.caddr,
-                sport: t.cport,
-                daddr: t.vaddr,
-                dport: t.vport,
-                now: SimTime(now),
-                explain: false,
-            };
-            self.sched.schedule(&self.infos, &input, rng)
         }?;
         // `bind` counts the new entry inactive and the SYN's `set_state`
         // moves it at once: the same as binding it where the SYN leaves it.
@@ -590,21 +586,25 @@ impl Fast {
             return false;
         };
         f(d);
-        if self.wlc {
-            if let (Some(s), Some(&m)) = (self.scaled.get_mut(i), self.scales.get(i)) {
-                *s = sched::wlc_scaled(
-                    (d.activeconns, d.inactconns),
-                    m,
-                    d.overloaded,
-                    (i, self.dbits),
-                );
-            } else if let Some(k) = self.keys.get_mut(i) {
-                *k = d.wlc_key();
+        match &mut self.reads {
+            Reads::Scaled { scales, scaled } => {
+                if let (Some(s), Some(&m)) = (scaled.get_mut(i), scales.get(i)) {
+                    let counts = (d.activeconns, d.inactconns);
+                    *s = sched::wlc_scaled(counts, m, d.overloaded, (i, self.dbits));
+                }
             }
-        } else if let Some(info) = self.infos.get_mut(i) {
-            info.activeconns = d.activeconns;
-            info.inactconns = d.inactconns;
-            info.overloaded = d.overloaded;
+            Reads::Pairs(keys) => {
+                if let Some(k) = keys.get_mut(i) {
+                    *k = d.wlc_key();
+                }
+            }
+            Reads::Infos(infos) => {
+                if let Some(info) = infos.get_mut(i) {
+                    info.activeconns = d.activeconns;
+                    info.inactconns = d.inactconns;
+                    info.overloaded = d.overloaded;
+                }
+            }
         }
         true
     }
