@@ -428,21 +428,14 @@ pub fn weighted_least_by(keys: impl Iterator<Item = (u64, u64)>) -> Option<usize
 /// fit below 2^63 with an overhead below 2^41 (two `u32` counters).
 #[must_use]
 pub fn wlc_scales(weights: &[u32], bits: u32) -> Option<Vec<u64>> {
-    let limit = 1u64 << (63u32.checked_sub(41 + bits)?);
-    let gcd = |mut a: u64, mut b: u64| {
-        while b != 0 {
-            (a, b) = (b, a % b);
-        }
-        a
-    };
-    let mut l = 1u64;
+    // (At most 2^22, so `l` fits the kernel-style `u32` gcd.)
+    let limit = 1u32 << (63u32.checked_sub(41 + bits)?);
+    let mut l = 1u32;
     for &w in weights.iter().filter(|w| **w > 0) {
-        let w = u64::from(w);
-        l = l / gcd(l, w) * w;
-        if l > limit {
-            return None;
-        }
+        let next = u64::from(l / gcd(l, w)) * u64::from(w);
+        l = u32::try_from(next).ok().filter(|n| *n <= limit)?;
     }
+    let l = u64::from(l);
     Some(
         weights
             .iter()
