@@ -268,19 +268,25 @@ pub struct SmallQueue {
 /// smaller child up into the hole while it is smaller, then fills it.
 #[inline(always)]
 fn sift_down(heap: &mut [u128], key: u128) {
+    let n = heap.len();
     let mut i = 0;
     let mut l = 1;
-    while let Some(&a) = heap.get(l) {
-        let (c, v) = match heap.get(l + 1) {
-            Some(&b) if b < a => (l + 1, b),
-            _ => (l, a),
-        };
+    // (Which child is smaller is data, not a pattern: no branch on it.)
+    while l + 1 < n {
+        let c = l + usize::from(heap[l + 1] < heap[l]);
+        let v = heap[c];
         if v >= key {
-            break;
+            heap[i] = key;
+            return;
         }
         heap[i] = v;
         i = c;
         l = 2 * i + 1;
+    }
+    if l + 1 == n && heap[l] < key {
+        // A lone last child.
+        heap[i] = heap[l];
+        i = l;
     }
     heap[i] = key;
 }

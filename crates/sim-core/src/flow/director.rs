@@ -127,8 +127,11 @@ pub struct Fast {
     /// segment, once per run, with `set_state`'s re-count): the new code,
     /// and [`RECOUNT`] if the entry changed counters.
     moves: [[u8; 64]; 4],
-    /// The earliest expiry in the rings (`u64::MAX` when they are empty).
+    /// The expiry at the front of each ring (`u64::MAX` when it is empty).
+    fronts: Vec<u64>,
+    /// The earliest of `fronts`, and its ring.
     next_expiry: u64,
+    next_ring: usize,
 }
 
 /// What the fast path's pick reads of the dests (a tag byte, not a niche
@@ -329,6 +332,7 @@ impl<'a> Path<'a> {
                 dests,
                 reads,
                 rings: (0..ring_count).map(|_| ChunkFifo::default()).collect(),
+                fronts: vec![u64::MAX; ring_count],
                 park_to,
                 expiry_limit: (1u64 << (63 - dbits)) - 1,
                 dbits,
@@ -336,6 +340,7 @@ impl<'a> Path<'a> {
                 syn: ConnRef::code(syn_state, nooutput, !tcp::is_active(syn_state)),
                 moves,
                 next_expiry: u64::MAX,
+                next_ring: 0,
             }),
             ipvs,
             svc,
@@ -512,14 +517,20 @@ impl Fast {
         }
     }
 
+    /// Takes out the entries whose timers ran out by `now`, ring by ring
+    /// in the order of their fronts (each ring is sorted).
+    #[inline(never)]
     fn expire_due(&mut self, now: u64) {
-        let mut next = u64::MAX;
-        let mut rings = std::mem::take(&mut self.rings);
-        for ring in &mut rings {
-            let mask = (1u64 << self.dbits) - 1;
-            while let Some(e) = ring.front() {
-                if e >> (self.dbits + 1) > now {
-                    next = next.min(e >> (self.dbits + 1));
+        let shift = self.dbits + 1;
+        let mask = (1u64 << self.dbits) - 1;
+        while self.next_expiry <= now {
+            let r = self.next_ring;
+            let mut front = u64::MAX;
+            while let Some(ring) = self.rings.get_mut(r)
+                && let Some(e) = ring.front()
+            {
+                if e >> shift > now {
+                    front = e >> shift;
                     break;
                 }
                 ring.pop_front();
@@ -527,9 +538,23 @@ impl Fast {
                 let active = e & (1 << self.dbits) != 0;
                 self.recount(i, |d| d.unbind(false, !active));
             }
+            if let Some(f) = self.fronts.get_mut(r) {
+                *f = front;
+            }
+            self.next_front();
         }
-        self.rings = rings;
-        self.next_expiry = next;
+    }
+
+    /// Sets `next_expiry` and `next_ring` to the earliest ring front.
+    fn next_front(&mut self) {
+        let (mut ring, mut at) = (0, u64::MAX);
+        for (r, &f) in self.fronts.iter().enumerate() {
+            if f < at {
+                (ring, at) = (r, f);
+            }
+        }
+        self.next_ring = ring;
+        self.next_expiry = at;
     }
 
     #[inline(always)]
@@ -612,15 +637,22 @@ impl Fast {
     /// The entry now only waits for its timer (`timeout` of its state from
     /// now), counted where it is (an entry left ESTABLISHED, as a DR
     /// director's is when the real server resets, stays in ActiveConn).
-    #[inline]
+    #[inline(always)]
     fn park(&mut self, now: u64, c: &ConnRef) {
         let (to, ring) = self.park_to[usize::from(c.code & 15)];
         let at = (now + to).min(self.expiry_limit);
-        self.next_expiry = self.next_expiry.min(at);
         let e =
             (at << (self.dbits + 1)) | (u64::from(!c.inactive()) << self.dbits) | u64::from(c.dest);
-        if let Some(r) = self.rings.get_mut(ring) {
+        if let (Some(r), Some(front)) = (self.rings.get_mut(ring), self.fronts.get_mut(ring)) {
             r.push_back(e);
+            // Times only grow, so a ring's front moves only when it was empty.
+            if *front == u64::MAX {
+                *front = at;
+                if at < self.next_expiry {
+                    self.next_expiry = at;
+                    self.next_ring = ring;
+                }
+            }
         }
     }
 }
@@ -661,69 +693,102 @@ const CHUNK: usize = 4096;
 
 /// A FIFO of `u64` in fixed 32 KiB chunks: memory follows the live length,
 /// with no doubling spike when it grows (and no zeroing: a chunk is a
-/// `Vec` filled by `push`).
+/// `Vec` filled by `push`). The chunk being read and the chunk being
+/// written are kept apart from the full ones between them, so that both
+/// ends are one load away.
 #[derive(Debug, Default)]
 pub struct ChunkFifo {
-    /// Oldest first; each holds at most `CHUNK` values, all but the last
-    /// exactly `CHUNK`.
-    chunks: VecDeque<Vec<u64>>,
-    spare: Option<Vec<u64>>,
-    /// Values already taken from the front chunk.
+    /// The oldest chunk, read from `head`. It is used up only when the
+    /// whole FIFO was empty at the last pop.
+    front: Vec<u64>,
+    /// Values already taken from `front`.
     head: usize,
+    /// Full chunks, oldest first.
+    full: VecDeque<Vec<u64>>,
+    /// The newest chunk (fewer than `CHUNK` values).
+    tail: Vec<u64>,
+    spare: Option<Vec<u64>>,
 }
 
 impl ChunkFifo {
     /// Appends `v`.
     #[inline]
     pub fn push_back(&mut self, v: u64) {
-        match self.chunks.back_mut() {
-            Some(c) if c.len() < CHUNK => c.push(v),
-            _ => self.push_chunk(v),
+        if self.tail.len() < CHUNK {
+            self.tail.push(v);
+        } else {
+            self.push_chunk(v);
         }
     }
 
-    /// Appends `v` as the first value of a new chunk.
+    /// The tail is full: it joins the full chunks and `v` starts a new one.
     #[cold]
     fn push_chunk(&mut self, v: u64) {
-        let mut c = self
+        let c = self
             .spare
             .take()
             .unwrap_or_else(|| Vec::with_capacity(CHUNK));
-        c.push(v);
-        self.chunks.push_back(c);
+        let full = std::mem::replace(&mut self.tail, c);
+        self.full.push_back(full);
+        self.tail.push(v);
     }
 
     /// The oldest value.
+    #[inline]
     #[must_use]
     pub fn front(&self) -> Option<u64> {
-        self.chunks.front()?.get(self.head).copied()
+        match self.front.get(self.head) {
+            Some(v) => Some(*v),
+            None => self.later_front(),
+        }
+    }
+
+    /// The oldest value when `front` is used up.
+    #[cold]
+    fn later_front(&self) -> Option<u64> {
+        self.full.front().unwrap_or(&self.tail).first().copied()
     }
 
     /// Removes the oldest value.
+    #[inline]
     pub fn pop_front(&mut self) -> Option<u64> {
-        let v = self.front()?;
+        if self.head == self.front.len() {
+            self.next_chunk();
+        }
+        let v = self.front.get(self.head).copied()?;
         self.head += 1;
-        if self.chunks.front().is_some_and(|c| self.head == c.len()) {
-            // The front chunk is used up (a full one, or the only one).
-            if let Some(mut c) = self.chunks.pop_front() {
-                c.clear();
-                self.spare = Some(c);
-            }
-            self.head = 0;
+        if self.head == self.front.len() {
+            self.next_chunk();
         }
         Some(v)
+    }
+
+    /// `front` is used up: the oldest full chunk, or else the tail, takes
+    /// its place.
+    #[cold]
+    fn next_chunk(&mut self) {
+        self.head = 0;
+        self.front.clear();
+        if let Some(next) = self.full.pop_front() {
+            let used = std::mem::replace(&mut self.front, next);
+            self.spare = Some(used);
+        } else {
+            std::mem::swap(&mut self.front, &mut self.tail);
+        }
     }
 
     /// Number of values.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.chunks.iter().map(Vec::len).sum::<usize>() - self.head
+        self.front.len() - self.head
+            + self.full.iter().map(Vec::len).sum::<usize>()
+            + self.tail.len()
     }
 
     /// Whether it is empty.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.chunks.is_empty()
+        self.len() == 0
     }
 }
 
@@ -734,7 +799,8 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
         #[test]
-        fn chunk_fifo_is_a_fifo(ops in proptest::collection::vec(proptest::option::of(0u64..1000), 0..9_000)) {
+        // (Three pushes to a pop, so that runs go through several chunks.)
+        fn chunk_fifo_is_a_fifo(ops in proptest::collection::vec(proptest::option::weighted(0.75, 0u64..1000), 0..20_000)) {
             let mut f = ChunkFifo::default();
             let mut m = VecDeque::new();
             for op in ops {
@@ -745,6 +811,22 @@ mod tests {
                 proptest::prop_assert_eq!(f.len(), m.len());
                 proptest::prop_assert_eq!(f.front(), m.front().copied());
             }
+            // Emptied, then used again.
+            while let Some(v) = m.pop_front() {
+                proptest::prop_assert_eq!(f.pop_front(), Some(v));
+            }
+            proptest::prop_assert!(f.is_empty());
+            // (More than two chunks before the first pop.)
+            let n = 2 * CHUNK as u64 + 3;
+            for v in 0..n {
+                f.push_back(v);
+            }
+            proptest::prop_assert_eq!(f.front(), Some(0));
+            proptest::prop_assert_eq!(f.len(), 2 * CHUNK + 3);
+            for v in 0..n {
+                proptest::prop_assert_eq!(f.pop_front(), Some(v));
+            }
+            proptest::prop_assert_eq!(f.pop_front(), None);
         }
     }
 
