@@ -109,11 +109,14 @@ pub struct Fast {
     dests: Vec<Dest>,
     /// What the pick reads, kept in step with `dests`.
     reads: Reads,
-    /// One ring per distinct TCP timeout: expiries
+    /// One ring per distinct TCP timeout that some entry waited for
+    /// (made on first use, so that the scan sees only those): expiries
     /// `expiry_ns << (dbits + 1) | active << dbits | dest`.
     rings: Vec<ChunkFifo>,
+    /// The timeout of each ring (ns).
+    ring_timeouts: Vec<u64>,
     /// For each TCP state (16 for the 4 bits of a state): its timeout (ns)
-    /// and its ring.
+    /// and its ring (`NO_RING` until an entry waits in that state).
     park_to: [(u64, usize); 16],
     /// Latest expiry a ring entry can hold.
     expiry_limit: u64,
@@ -292,18 +295,10 @@ impl<'a> Path<'a> {
         };
         let stand_in = sched::create("rr", s.flags, &[]).ok_or("no rr scheduler")?;
         let sched = std::mem::replace(&mut s.sched, stand_in);
-        // A ring per distinct timeout value, in state order.
-        let mut distinct: Vec<u64> = Vec::new();
-        let mut park_to = [(0, 0); 16];
+        let mut park_to = [(0, NO_RING); 16];
         for (st, t) in ipvs.timeouts.tcp.iter().enumerate() {
-            let to = u64::from(*t) * NS_PER_S;
-            let r = distinct.iter().position(|x| *x == to).unwrap_or_else(|| {
-                distinct.push(to);
-                distinct.len() - 1
-            });
-            park_to[st] = (to, r);
+            park_to[st].0 = u64::from(*t) * NS_PER_S;
         }
-        let ring_count = distinct.len();
         let nooutput = dests
             .first()
             .is_none_or(|d| !matches!(d.fwd, FwdMethod::Masq | FwdMethod::FullNat));
@@ -331,8 +326,9 @@ impl<'a> Path<'a> {
                 sched,
                 dests,
                 reads,
-                rings: (0..ring_count).map(|_| ChunkFifo::default()).collect(),
-                fronts: vec![u64::MAX; ring_count],
+                rings: Vec::new(),
+                ring_timeouts: Vec::new(),
+                fronts: Vec::new(),
                 park_to,
                 expiry_limit: (1u64 << (63 - dbits)) - 1,
                 dbits,
@@ -510,37 +506,37 @@ fn meta(t: &Tuple, flags: TcpFlags, way: Way, rs: (Ipv4Addr, u16)) -> PacketMeta
 }
 
 impl Fast {
-    #[inline]
+    /// Takes out the entries whose timers ran out by `now`, one at a time
+    /// in time order (the earliest of the rings' fronts: each ring is
+    /// sorted).
+    #[inline(always)]
     fn expire(&mut self, now: u64) {
-        if now >= self.next_expiry {
-            self.expire_due(now);
+        while self.next_expiry <= now {
+            self.expire_next();
         }
     }
 
-    /// Takes out the entries whose timers ran out by `now`, ring by ring
-    /// in the order of their fronts (each ring is sorted).
+    /// Takes out the earliest entry (the front of `next_ring`).
     #[inline(never)]
-    fn expire_due(&mut self, now: u64) {
+    fn expire_next(&mut self) {
+        let r = self.next_ring;
         let shift = self.dbits + 1;
-        let mask = (1u64 << self.dbits) - 1;
-        while self.next_expiry <= now {
-            let r = self.next_ring;
-            let mut front = u64::MAX;
-            while let Some(ring) = self.rings.get_mut(r)
-                && let Some(e) = ring.front()
-            {
-                if e >> shift > now {
-                    front = e >> shift;
-                    break;
-                }
-                ring.pop_front();
-                let i = usize::try_from(e & mask).unwrap_or(usize::MAX);
-                let active = e & (1 << self.dbits) != 0;
-                self.recount(i, |d| d.unbind(false, !active));
-            }
-            if let Some(f) = self.fronts.get_mut(r) {
-                *f = front;
-            }
+        if let Some(e) = self.rings.get_mut(r).and_then(ChunkFifo::pop_front) {
+            let i = usize::try_from(e & ((1u64 << self.dbits) - 1)).unwrap_or(usize::MAX);
+            let active = e & (1 << self.dbits) != 0;
+            self.recount(i, |d| d.unbind(false, !active));
+        }
+        let front = self
+            .rings
+            .get(r)
+            .and_then(ChunkFifo::front)
+            .map_or(u64::MAX, |e| e >> shift);
+        if let Some(f) = self.fronts.get_mut(r) {
+            *f = front;
+        }
+        if self.fronts.len() == 1 {
+            self.next_expiry = front;
+        } else {
             self.next_front();
         }
     }
@@ -639,7 +635,11 @@ impl Fast {
     /// director's is when the real server resets, stays in ActiveConn).
     #[inline(always)]
     fn park(&mut self, now: u64, c: &ConnRef) {
-        let (to, ring) = self.park_to[usize::from(c.code & 15)];
+        let state = usize::from(c.code & 15);
+        let (to, mut ring) = self.park_to[state];
+        if ring == NO_RING {
+            ring = self.ring_for(state);
+        }
         let at = (now + to).min(self.expiry_limit);
         let e =
             (at << (self.dbits + 1)) | (u64::from(!c.inactive()) << self.dbits) | u64::from(c.dest);
@@ -654,6 +654,30 @@ impl Fast {
                 }
             }
         }
+    }
+}
+
+/// No ring yet (see [`Fast::park_to`]).
+const NO_RING: usize = usize::MAX;
+
+impl Fast {
+    /// The ring of TCP state `state`'s timeout, made if no state with that
+    /// timeout had one yet.
+    #[cold]
+    #[inline(never)]
+    fn ring_for(&mut self, state: usize) -> usize {
+        let to = self.park_to[state].0;
+        let ring = match self.ring_timeouts.iter().position(|t| *t == to) {
+            Some(r) => r,
+            None => {
+                self.ring_timeouts.push(to);
+                self.rings.push(ChunkFifo::default());
+                self.fronts.push(u64::MAX);
+                self.rings.len() - 1
+            }
+        };
+        self.park_to[state].1 = ring;
+        ring
     }
 }
 
