@@ -591,7 +591,7 @@ impl Fast {
     /// active or not by that state if any segment changed it (each change
     /// re-counts by the new state, so only the last one shows).
     #[inline(always)]
-    fn steps(&mut self, c: &mut ConnRef, steps: Steps) {
+    pub(super) fn steps(&mut self, c: &mut ConnRef, steps: Steps) {
         let m = self.moves[steps as usize][usize::from(c.code & 63)];
         c.code = m & 63;
         if m & RECOUNT != 0 {

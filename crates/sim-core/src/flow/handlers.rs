@@ -2,7 +2,8 @@
 //! client giving up, a real server crashing.
 
 use super::{
-    Admit, CONNECT_TIMEOUT_NS, Ev, HDR, NOT_STARTED, Outcome, Req, Sim, Steps, Tuple, segs,
+    Admit, CONNECT_TIMEOUT_NS, ConnRef, Ev, HDR, NOT_STARTED, Outcome, Path, Req, Sim, Steps,
+    Tuple, segs,
 };
 use crate::workload::Arrivals;
 
@@ -105,13 +106,11 @@ impl Sim<'_> {
                 return;
             }
             Admit::Start(service) => {
-                self.path
-                    .steps(now, &t, &mut conn, Steps::Accept, &mut self.sched_rng);
+                self.steps_at::<PLAIN>(&t, &mut conn, Steps::Accept);
                 self.q.push(now + service, Ev::Done { slot })
             }
             Admit::Queued => {
-                self.path
-                    .steps(now, &t, &mut conn, Steps::Accept, &mut self.sched_rng);
+                self.steps_at::<PLAIN>(&t, &mut conn, Steps::Accept);
                 NOT_STARTED
             }
         };
@@ -222,19 +221,22 @@ impl Sim<'_> {
     /// completion, and the director forwards without delay).
     pub(super) fn done<const PLAIN: bool>(&mut self, slot: u32) {
         let now = self.now;
-        let r = self.slots[slot as usize];
-        let server = r.server as usize;
-        if let Some((next, service)) = self.servers[server].finish(now) {
+        // (Only what a completion reads: a whole copy of the request costs
+        // a load and a store a field.)
+        let r = &self.slots[slot as usize];
+        let (t0, d_in, server, resp, mut conn, ended) =
+            (r.t0, r.d_in, r.server, r.resp_bytes, r.conn, r.ended);
+        if let Some((next, service)) = self.servers[server as usize].finish(now) {
             self.slots[next as usize].started = self.q.push(now + service, Ev::Done { slot: next });
         }
-        self.rec.completed(r.server);
-        debug_assert!(!PLAIN || !r.ended);
-        if !PLAIN && r.ended {
+        self.rec.completed(server);
+        debug_assert!(!PLAIN || !ended);
+        if !PLAIN && ended {
             // The client gave up earlier; the work was done for nothing.
             self.release(slot);
             return;
         }
-        let resp = u64::from(r.resp_bytes);
+        let resp = u64::from(resp);
         let mut d_out = 0;
         let mut lost = false;
         if self.nat {
@@ -251,20 +253,41 @@ impl Sim<'_> {
                 }
             }
         }
-        let t = self.tuple(&r);
-        let mut conn = r.conn;
-        self.path
-            .steps(now, &t, &mut conn, Steps::Close, &mut self.sched_rng);
+        self.steps_of::<PLAIN>(slot, &mut conn, Steps::Close);
         self.path.last_segment(now, &conn);
         if lost {
-            self.rec.outcome(Some(r.server), Outcome::TimedOut);
+            self.rec.outcome(Some(server), Outcome::TimedOut);
         } else {
-            let latency = now - r.t0 + r.d_in + d_out;
-            self.rec.ok(r.server, latency, resp);
+            let latency = now - t0 + d_in + d_out;
+            self.rec.ok(server, latency, resp);
         }
         self.release(slot);
         if !PLAIN {
+            let r = &self.slots[slot as usize];
             self.next_user(r.w, r.user, d_out);
+        }
+    }
+
+    /// The segments of `steps` on request `slot`'s connection `conn`, now.
+    /// `PLAIN`: on the fast path, which reads no addresses.
+    #[inline(always)]
+    fn steps_of<const PLAIN: bool>(&mut self, slot: u32, conn: &mut ConnRef, steps: Steps) {
+        if PLAIN && let Path::Fast(f, ..) = &mut self.path {
+            // (No tuple to build.)
+            f.steps(conn, steps);
+            return;
+        }
+        let t = self.tuple(&self.slots[slot as usize]);
+        self.steps_at::<false>(&t, conn, steps);
+    }
+
+    /// The segments of `steps` on connection `conn` to `t`, now (`PLAIN`:
+    /// as for [`Sim::steps_of`]).
+    #[inline(always)]
+    fn steps_at<const PLAIN: bool>(&mut self, t: &Tuple, conn: &mut ConnRef, steps: Steps) {
+        match &mut self.path {
+            Path::Fast(f, ..) if PLAIN => f.steps(conn, steps),
+            path => path.steps(self.now, t, conn, steps, &mut self.sched_rng),
         }
     }
 
