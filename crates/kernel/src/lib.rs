@@ -864,6 +864,30 @@ mod tests {
             "{}",
             r.text
         );
+        // Every answer moved one request on: the same distribution, many
+        // requests answered differently; five are listed, the rest counted.
+        let same = kernel_like_sim(&x, &sim);
+        let mut rotated = kernel_like_sim(&x, &sim);
+        for i in 0..24 {
+            rotated.reqs.insert(i, same.reqs[&((i + 1) % 24)].clone());
+        }
+        let moved = (0..24)
+            .filter(|i| rotated.reqs[i].body != same.reqs[i].body)
+            .count();
+        assert!(moved > 5, "{moved}");
+        let r = compare::compare(&x, &sim, Some(&rotated), false);
+        assert_eq!(r.differences, 0, "{}", r.text);
+        assert_eq!(
+            r.text.matches("concurrent (not counted): request ").count(),
+            5,
+            "{}",
+            r.text
+        );
+        let more = format!(
+            "concurrent (not counted): {} more requests answered differently",
+            moved - 5
+        );
+        assert!(r.text.contains(&more), "{}", r.text);
         // one more on rs1: the first request answered by another server
         let to_rs1 = |k: &mut results::KExp| {
             let i = (0..24)
