@@ -384,21 +384,12 @@ fn ka_events(x: &Experiment, sim: &SimRun, k: &KExp) -> (Vec<vrrp::Ev>, Vec<vrrp
     // kernel runs them at those times from its time 0).
     for (_, at, what) in &x.timeline {
         if let crate::Timed::Action(h, tr) = what {
-            let ka = tr.iter().flat_map(|t| &t.steps).any(|st| {
-                matches!(
-                    st,
-                    crate::translate::Step::KeepalivedStart(_)
-                        | crate::translate::Step::KeepalivedStop
-                )
-            });
-            if !ka {
+            use crate::translate::Step;
+            let has = |pred: fn(&Step) -> bool| tr.iter().flat_map(|t| &t.steps).any(pred);
+            if !has(|st| matches!(st, Step::KeepalivedStart(_) | Step::KeepalivedStop)) {
                 #[allow(clippy::cast_precision_loss)]
                 let t = *at as f64 / 1e6;
-                let poweroff = tr
-                    .iter()
-                    .flat_map(|t| &t.steps)
-                    .any(|st| matches!(st, crate::translate::Step::Poweroff));
-                if poweroff {
+                if has(|st| matches!(st, Step::Poweroff)) {
                     // A host without power holds nothing: its addresses stay
                     // configured in the dead namespace, but no longer answer.
                     let host = name(*h);
