@@ -699,45 +699,15 @@ mod tests {
     /// difference; a slow takeover is a difference.
     #[test]
     fn keepalived_comparison_policy() {
-        use std::fmt::Write as _;
         let (x, sim) = prepare(1, &scenarios().join("labs/tutorial-keepalived-dr.toml")).unwrap();
         let mut k = kernel_like_sim(&x, &sim);
-        // stamps: the simulator's times (+20 ms, +40 ms after a stop) on a
-        // wall clock starting at 12:00:00
-        let iso = |t: f64| {
-            let ms = (t * 1000.0).round() as u64;
-            format!(
-                "2026-12-03T12:{:02}:{:02}.{:03}000",
-                ms / 60_000,
-                ms / 1000 % 60,
-                ms % 1000
-            )
-        };
-        for (h, name) in [(0, "lvs-master"), (1, "lvs-backup")] {
-            let mut ev = String::new();
-            for (at, hi, on) in &x.ka_control {
-                if *hi == h {
-                    let t = at.as_secs_f64();
-                    let _ = writeln!(ev, "{} {}", iso(t), if *on { "start" } else { "stop" });
-                    if *on {
-                        let _ = writeln!(ev, "{} up", iso(t + 0.02));
-                    }
-                }
-            }
-            let mut addr = String::new();
-            for (at, hi, a, added) in &sim.vips {
-                if *hi == h {
-                    let _ = writeln!(
-                        addr,
-                        "[{}] {}3: ens33    inet {a}/32 scope global ens33",
-                        iso(at.as_secs_f64() + 0.06),
-                        if *added { "" } else { "Deleted " }
-                    );
-                }
-            }
-            k.outs.insert((name.into(), "ka-events".into()), ev);
-            k.outs.insert((name.into(), "ka-addr".into()), addr);
-        }
+        ka_logs_like_sim(
+            &x,
+            &sim,
+            &mut k,
+            &[(0, "lvs-master"), (1, "lvs-backup")],
+            None,
+        );
         let r = compare::compare(&x, &sim, Some(&k), false);
         assert_eq!(r.differences, 0, "{}", r.text);
         golden("tutorial-keepalived-dr.report", &r.text);
@@ -784,6 +754,96 @@ mod tests {
         let r = compare::compare(&x, &sim, Some(&k), false);
         assert!(r.text.contains("DIFF VRRP takeover"), "{}", r.text);
         assert!(r.text.contains("beyond ±0.25 s"), "{}", r.text);
+    }
+
+    /// The keepalived logs (`ka-events`, `ka-addr`) a kernel run would
+    /// write for `hosts` (index, name) had it moved the VIPs at the
+    /// simulator's times (+20 ms for `up` after a start, +60 ms for an
+    /// address), on a wall clock from 12:00:00. `dead`: a host powered off
+    /// at that time (s), whose address monitor dies with it, so nothing it
+    /// held is logged as deleted from then on.
+    fn ka_logs_like_sim(
+        x: &Experiment,
+        sim: &simside::SimRun,
+        k: &mut results::KExp,
+        hosts: &[(usize, &str)],
+        dead: Option<(usize, f64)>,
+    ) {
+        use std::fmt::Write as _;
+        let iso = |t: f64| {
+            let ms = (t * 1000.0).round() as u64;
+            format!(
+                "2026-12-03T12:{:02}:{:02}.{:03}000",
+                ms / 60_000,
+                ms / 1000 % 60,
+                ms % 1000
+            )
+        };
+        for &(h, name) in hosts {
+            let mut ev = String::new();
+            for (at, hi, on) in &x.ka_control {
+                if *hi == h {
+                    let t = at.as_secs_f64();
+                    let _ = writeln!(ev, "{} {}", iso(t), if *on { "start" } else { "stop" });
+                    if *on {
+                        let _ = writeln!(ev, "{} up", iso(t + 0.02));
+                    }
+                }
+            }
+            let mut addr = String::new();
+            for (at, hi, a, added) in &sim.vips {
+                let t = at.as_secs_f64();
+                if *hi != h || dead.is_some_and(|(d, off)| d == h && t >= off) {
+                    continue;
+                }
+                let _ = writeln!(
+                    addr,
+                    "[{}] {}3: ens33    inet {a}/32 scope global ens33",
+                    iso(t + 0.06),
+                    if *added { "" } else { "Deleted " }
+                );
+            }
+            k.outs.insert((name.into(), "ka-events".into()), ev);
+            k.outs.insert((name.into(), "ka-addr".into()), addr);
+        }
+    }
+
+    /// The MASTER loses power: on the kernel its address monitor dies with
+    /// it and logs no deletion, yet it no longer holds the VIP; the
+    /// comparison counts the VIP as gone at the power-off, as in the
+    /// simulator.
+    #[test]
+    fn a_powered_off_director_holds_no_vip() {
+        let (x, sim) = prepare(1, &scenarios().join("kernel/keepalived-poweroff-dr.toml")).unwrap();
+        let off = x
+            .timeline
+            .iter()
+            .find_map(|(_, at, what)| match what {
+                Timed::Action(h, tr)
+                    if tr
+                        .iter()
+                        .flat_map(|t| &t.steps)
+                        .any(|st| matches!(st, translate::Step::Poweroff)) =>
+                {
+                    #[allow(clippy::cast_precision_loss)]
+                    Some((*h, *at as f64 / 1e6))
+                }
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(x.topo.hosts[off.0].name, "lvs-master");
+        assert_eq!(x.topo.hosts[1].name, "lvs-backup");
+        let mut k = kernel_like_sim(&x, &sim);
+        ka_logs_like_sim(
+            &x,
+            &sim,
+            &mut k,
+            &[(0, "lvs-master"), (1, "lvs-backup")],
+            Some(off),
+        );
+        let r = compare::compare(&x, &sim, Some(&k), false);
+        assert_eq!(r.differences, 0, "{}", r.text);
+        assert!(r.text.contains("same: VRRP"), "{}", r.text);
     }
 
     /// A kernel run that answers every request as the simulator did and
