@@ -729,7 +729,8 @@ pub struct ChunkFifo {
     head: usize,
     /// Full chunks, oldest first.
     full: VecDeque<Vec<u64>>,
-    /// The newest chunk (fewer than `CHUNK` values).
+    /// The newest chunk (at most `CHUNK` values; a full one joins `full`
+    /// at the next push).
     tail: Vec<u64>,
     spare: Option<Vec<u64>>,
 }
