@@ -701,13 +701,7 @@ mod tests {
     fn keepalived_comparison_policy() {
         let (x, sim) = prepare(1, &scenarios().join("labs/tutorial-keepalived-dr.toml")).unwrap();
         let mut k = kernel_like_sim(&x, &sim);
-        ka_logs_like_sim(
-            &x,
-            &sim,
-            &mut k,
-            &[(0, "lvs-master"), (1, "lvs-backup")],
-            None,
-        );
+        ka_logs_like_sim(&x, &sim, &mut k, DIRECTORS, None);
         let r = compare::compare(&x, &sim, Some(&k), false);
         assert_eq!(r.differences, 0, "{}", r.text);
         golden("tutorial-keepalived-dr.report", &r.text);
@@ -755,6 +749,10 @@ mod tests {
         assert!(r.text.contains("DIFF VRRP takeover"), "{}", r.text);
         assert!(r.text.contains("beyond ±0.25 s"), "{}", r.text);
     }
+
+    /// The two keepalived directors of the keepalived scenarios (host
+    /// index, name).
+    const DIRECTORS: &[(usize, &str)] = &[(0, "lvs-master"), (1, "lvs-backup")];
 
     /// The keepalived logs (`ka-events`, `ka-addr`) a kernel run would
     /// write for `hosts` (index, name) had it moved the VIPs at the
@@ -834,13 +832,7 @@ mod tests {
         assert_eq!(x.topo.hosts[off.0].name, "lvs-master");
         assert_eq!(x.topo.hosts[1].name, "lvs-backup");
         let mut k = kernel_like_sim(&x, &sim);
-        ka_logs_like_sim(
-            &x,
-            &sim,
-            &mut k,
-            &[(0, "lvs-master"), (1, "lvs-backup")],
-            Some(off),
-        );
+        ka_logs_like_sim(&x, &sim, &mut k, DIRECTORS, Some(off));
         let r = compare::compare(&x, &sim, Some(&k), false);
         assert_eq!(r.differences, 0, "{}", r.text);
         assert!(r.text.contains("same: VRRP"), "{}", r.text);

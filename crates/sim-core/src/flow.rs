@@ -298,6 +298,18 @@ struct Req {
     released: bool,
 }
 
+impl Req {
+    /// The request's connection, to virtual service `vaddr:vport`.
+    fn tuple(&self, vaddr: Ipv4Addr, vport: u16) -> Tuple {
+        Tuple {
+            caddr: Ipv4Addr::from(self.tuple_c),
+            cport: self.cport,
+            vaddr,
+            vport,
+        }
+    }
+}
+
 struct Src {
     w: Workload,
     /// Request and response sizes when fixed (no draw, no float rounding
@@ -802,12 +814,7 @@ impl<'a> Sim<'a> {
     }
 
     fn tuple(&self, r: &Req) -> Tuple {
-        Tuple {
-            caddr: Ipv4Addr::from(r.tuple_c),
-            cport: r.cport,
-            vaddr: self.vip,
-            vport: self.vport,
-        }
+        r.tuple(self.vip, self.vport)
     }
 
     fn finish(mut self) -> FlowOutput {

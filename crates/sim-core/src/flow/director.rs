@@ -113,8 +113,6 @@ pub struct Fast {
     /// (made on first use, so that the scan sees only those): expiries
     /// `expiry_ns << (dbits + 1) | active << dbits | dest`.
     rings: Vec<ChunkFifo>,
-    /// The timeout of each ring (ns).
-    ring_timeouts: Vec<u64>,
     /// For each TCP state (16 for the 4 bits of a state): its timeout (ns)
     /// and its ring (`NO_RING` until an entry waits in that state).
     park_to: [(u64, usize); 16],
@@ -130,9 +128,8 @@ pub struct Fast {
     /// segment, once per run, with `set_state`'s re-count): the new code,
     /// and [`RECOUNT`] if the entry changed counters.
     moves: [[u8; 64]; 4],
-    /// The expiry at the front of each ring (`u64::MAX` when it is empty).
-    fronts: Vec<u64>,
-    /// The earliest of `fronts`, and its ring.
+    /// The earliest expiry at the front of a ring (`u64::MAX` when they
+    /// are empty), and that ring.
     next_expiry: u64,
     next_ring: usize,
 }
@@ -327,8 +324,6 @@ impl<'a> Path<'a> {
                 dests,
                 reads,
                 rings: Vec::new(),
-                ring_timeouts: Vec::new(),
-                fronts: Vec::new(),
                 park_to,
                 expiry_limit: (1u64 << (63 - dbits)) - 1,
                 dbits,
@@ -386,16 +381,26 @@ impl<'a> Path<'a> {
         }
     }
 
-    /// The segments of `steps` on an existing connection, at `now` (`rng`:
-    /// the scheduler's stream, should the table schedule one of them anew).
+    /// The segments of `steps` on an existing connection to `t()`, at `now`
+    /// (`rng`: the scheduler's stream, should the table schedule one of
+    /// them anew). Only the ipvs path reads the addresses, so only it calls
+    /// `t`.
     #[inline(always)]
-    pub fn steps(&mut self, now: u64, t: &Tuple, c: &mut ConnRef, steps: Steps, rng: &mut SimRng) {
+    pub fn steps(
+        &mut self,
+        now: u64,
+        t: impl FnOnce() -> Tuple,
+        c: &mut ConnRef,
+        steps: Steps,
+        rng: &mut SimRng,
+    ) {
         match self {
             Path::Ipvs {
                 ipvs, dests, nat, ..
             } => {
+                let t = t();
                 for &(way, flags) in steps.segments(*nat) {
-                    ipvs_segment(ipvs, dests, now, (t, c), way, flags, rng);
+                    ipvs_segment(ipvs, dests, now, (&t, c), way, flags, rng);
                 }
             }
             Path::Fast(f, ..) => f.steps(c, steps),
@@ -520,31 +525,32 @@ impl Fast {
     #[inline(never)]
     fn expire_next(&mut self) {
         let r = self.next_ring;
-        let shift = self.dbits + 1;
         if let Some(e) = self.rings.get_mut(r).and_then(ChunkFifo::pop_front) {
             let i = usize::try_from(e & ((1u64 << self.dbits) - 1)).unwrap_or(usize::MAX);
             let active = e & (1 << self.dbits) != 0;
             self.recount(i, |d| d.unbind(false, !active));
         }
-        let front = self
-            .rings
-            .get(r)
-            .and_then(ChunkFifo::front)
-            .map_or(u64::MAX, |e| e >> shift);
-        if let Some(f) = self.fronts.get_mut(r) {
-            *f = front;
-        }
-        if self.fronts.len() == 1 {
-            self.next_expiry = front;
+        if self.rings.len() == 1 {
+            self.next_expiry = self.front_of(r);
         } else {
             self.next_front();
         }
     }
 
+    /// The expiry at the front of ring `r` (`u64::MAX` if it is empty).
+    #[inline(always)]
+    fn front_of(&self, r: usize) -> u64 {
+        self.rings
+            .get(r)
+            .and_then(ChunkFifo::front)
+            .map_or(u64::MAX, |e| e >> (self.dbits + 1))
+    }
+
     /// Sets `next_expiry` and `next_ring` to the earliest ring front.
     fn next_front(&mut self) {
         let (mut ring, mut at) = (0, u64::MAX);
-        for (r, &f) in self.fronts.iter().enumerate() {
+        for r in 0..self.rings.len() {
+            let f = self.front_of(r);
             if f < at {
                 (ring, at) = (r, f);
             }
@@ -591,7 +597,7 @@ impl Fast {
     /// active or not by that state if any segment changed it (each change
     /// re-counts by the new state, so only the last one shows).
     #[inline(always)]
-    pub(super) fn steps(&mut self, c: &mut ConnRef, steps: Steps) {
+    fn steps(&mut self, c: &mut ConnRef, steps: Steps) {
         let m = self.moves[steps as usize][usize::from(c.code & 63)];
         c.code = m & 63;
         if m & RECOUNT != 0 {
@@ -643,15 +649,13 @@ impl Fast {
         let at = (now + to).min(self.expiry_limit);
         let e =
             (at << (self.dbits + 1)) | (u64::from(!c.inactive()) << self.dbits) | u64::from(c.dest);
-        if let (Some(r), Some(front)) = (self.rings.get_mut(ring), self.fronts.get_mut(ring)) {
+        if let Some(r) = self.rings.get_mut(ring) {
             r.push_back(e);
-            // Times only grow, so a ring's front moves only when it was empty.
-            if *front == u64::MAX {
-                *front = at;
-                if at < self.next_expiry {
-                    self.next_expiry = at;
-                    self.next_ring = ring;
-                }
+            // (Times only grow: behind a ring's front, `at` is never the
+            // earliest.)
+            if at < self.next_expiry {
+                self.next_expiry = at;
+                self.next_ring = ring;
             }
         }
     }
@@ -667,12 +671,11 @@ impl Fast {
     #[inline(never)]
     fn ring_for(&mut self, state: usize) -> usize {
         let to = self.park_to[state].0;
-        let ring = match self.ring_timeouts.iter().position(|t| *t == to) {
-            Some(r) => r,
+        let shared = self.park_to.iter().find(|(t, r)| *t == to && *r != NO_RING);
+        let ring = match shared {
+            Some(&(_, r)) => r,
             None => {
-                self.ring_timeouts.push(to);
                 self.rings.push(ChunkFifo::default());
-                self.fronts.push(u64::MAX);
                 self.rings.len() - 1
             }
         };
@@ -813,7 +816,7 @@ impl ChunkFifo {
     /// Whether it is empty.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.front().is_none()
     }
 }
 

@@ -2,8 +2,7 @@
 //! client giving up, a real server crashing.
 
 use super::{
-    Admit, CONNECT_TIMEOUT_NS, ConnRef, Ev, HDR, NOT_STARTED, Outcome, Path, Req, Sim, Steps,
-    Tuple, segs,
+    Admit, CONNECT_TIMEOUT_NS, Ev, HDR, NOT_STARTED, Outcome, Req, Sim, Steps, Tuple, segs,
 };
 use crate::workload::Arrivals;
 
@@ -106,11 +105,13 @@ impl Sim<'_> {
                 return;
             }
             Admit::Start(service) => {
-                self.steps_at::<PLAIN>(&t, &mut conn, Steps::Accept);
+                self.path
+                    .steps(now, || t, &mut conn, Steps::Accept, &mut self.sched_rng);
                 self.q.push(now + service, Ev::Done { slot })
             }
             Admit::Queued => {
-                self.steps_at::<PLAIN>(&t, &mut conn, Steps::Accept);
+                self.path
+                    .steps(now, || t, &mut conn, Steps::Accept, &mut self.sched_rng);
                 NOT_STARTED
             }
         };
@@ -187,7 +188,7 @@ impl Sim<'_> {
         } else {
             // Handshake done, then the server resets (tcp_abort_on_overflow).
             self.path
-                .steps(now, t, &mut conn, Steps::Refuse, &mut self.sched_rng);
+                .steps(now, || *t, &mut conn, Steps::Refuse, &mut self.sched_rng);
             self.path.last_segment(now, &conn);
             self.rec.outcome(Some(server), Outcome::Reset);
             self.next_user(w, user, 0);
@@ -253,7 +254,11 @@ impl Sim<'_> {
                 }
             }
         }
-        self.steps_of::<PLAIN>(slot, &mut conn, Steps::Close);
+        // (The addresses are built only if the path reads them.)
+        let (slots, vip, vport) = (&self.slots, self.vip, self.vport);
+        let t = || slots[slot as usize].tuple(vip, vport);
+        self.path
+            .steps(now, t, &mut conn, Steps::Close, &mut self.sched_rng);
         self.path.last_segment(now, &conn);
         if lost {
             self.rec.outcome(Some(server), Outcome::TimedOut);
@@ -268,29 +273,6 @@ impl Sim<'_> {
         }
     }
 
-    /// The segments of `steps` on request `slot`'s connection `conn`, now.
-    /// `PLAIN`: on the fast path, which reads no addresses.
-    #[inline(always)]
-    fn steps_of<const PLAIN: bool>(&mut self, slot: u32, conn: &mut ConnRef, steps: Steps) {
-        if PLAIN && let Path::Fast(f, ..) = &mut self.path {
-            // (No tuple to build.)
-            f.steps(conn, steps);
-            return;
-        }
-        let t = self.tuple(&self.slots[slot as usize]);
-        self.steps_at::<false>(&t, conn, steps);
-    }
-
-    /// The segments of `steps` on connection `conn` to `t`, now (`PLAIN`:
-    /// as for [`Sim::steps_of`]).
-    #[inline(always)]
-    fn steps_at<const PLAIN: bool>(&mut self, t: &Tuple, conn: &mut ConnRef, steps: Steps) {
-        match &mut self.path {
-            Path::Fast(f, ..) if PLAIN => f.steps(conn, steps),
-            path => path.steps(self.now, t, conn, steps, &mut self.sched_rng),
-        }
-    }
-
     /// The client's `max_time` expired.
     pub(super) fn give_up(&mut self, slot: u32) {
         let r = self.slots[slot as usize];
@@ -300,7 +282,7 @@ impl Sim<'_> {
         let t = self.tuple(&r);
         let mut conn = r.conn;
         self.path
-            .steps(self.now, &t, &mut conn, Steps::Abort, &mut self.sched_rng);
+            .steps(self.now, || t, &mut conn, Steps::Abort, &mut self.sched_rng);
         self.path.last_segment(self.now, &conn);
         self.rec.outcome(Some(r.server), Outcome::TimedOut);
         self.next_user(r.w, r.user, 0);
@@ -352,7 +334,7 @@ impl Sim<'_> {
                 let t = self.tuple(&r);
                 let mut conn = r.conn;
                 self.path
-                    .steps(now, &t, &mut conn, Steps::Abort, &mut self.sched_rng);
+                    .steps(now, || t, &mut conn, Steps::Abort, &mut self.sched_rng);
                 self.path.last_segment(now, &conn);
                 self.rec.outcome(Some(r.server), Outcome::TimedOut);
                 self.slots[slot as usize].ended = true;
