@@ -100,6 +100,18 @@ fn dr_ipvsadm_views() {
     // DR: the director never sees replies, closed connections sit in FIN_WAIT.
     assert!(out.contains("FIN_WAIT"));
     golden("labs/tutorial-dr.ipvsadm.txt", &out);
+    // `--stats` shows the counters as of the estimator's last tick (6 s, just
+    // before the request of 6 s reached the director): 5 of the 6 requests;
+    // all 6 from the tick at 8 s.
+    let conns = |at| {
+        let out = exec(DR, "lvs", at, "ipvsadm -Ln --stats");
+        let svc = out.lines().nth(3).unwrap_or_default().to_string();
+        svc.split_whitespace()
+            .nth(2)
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!([conns(6500), conns(7999), conns(8000)], ["5", "5", "6"]);
 }
 
 #[test]
@@ -136,7 +148,8 @@ fn nat_wrr_rewrites_both_ways() {
 
 #[test]
 fn nat_ipvsadm_counts_replies() {
-    let out = exec(NAT, "lvs", 6500, "ipvsadm -Ln --stats");
+    // After the estimator's tick at 8 s: all six requests (scenario's expect).
+    let out = exec(NAT, "lvs", 8500, "ipvsadm -Ln --stats");
     golden("labs/nat.ipvsadm-stats.txt", &out);
     let svc = out.lines().nth(3).unwrap();
     let outpkts: u64 = svc.split_whitespace().nth(4).unwrap().parse().unwrap();

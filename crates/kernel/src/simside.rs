@@ -55,6 +55,10 @@ pub const VIEWS: &[(&str, &str)] = &[
     ("stats", "-Ln --stats"),
 ];
 
+/// How long after the other views `--stats` is read (the script's
+/// `sleep 2.2`: one IPVS estimator tick, every 2 s, is sure to fall in it).
+pub const STATS_WAIT: SimDuration = SimDuration::from_millis(2200);
+
 /// Runs the scenario in the simulator.
 ///
 /// # Errors
@@ -124,18 +128,22 @@ pub fn run(file: &str, src: &str, directors: &[&str]) -> Result<SimRun, Scenario
         .collect();
     checks.sort();
     let mut sc = scenario::load(file, src, TraceLevel::Off, None)?;
-    sc.world.step_until(collect);
     let mut outs = BTreeMap::new();
-    for d in directors {
-        let Some(h) = sc.world.host_id(d) else {
-            continue;
-        };
-        for (tag, args) in VIEWS {
-            let text = match shell::run_line(&mut sc.world, h, &format!("ipvsadm {args}")) {
-                Ok(o) => format!("{}{}", o.stdout, o.stderr),
-                Err(e) => format!("{e}\n"),
+    // The kernel run reads `--stats` after the IPVS estimator has copied
+    // the counters (2.2 s later, see `crate::script`); so does this.
+    for (at, views) in [(collect, &VIEWS[..3]), (collect + STATS_WAIT, &VIEWS[3..])] {
+        sc.world.step_until(at);
+        for d in directors {
+            let Some(h) = sc.world.host_id(d) else {
+                continue;
             };
-            outs.insert(((*d).to_string(), (*tag).to_string()), text);
+            for (tag, args) in views {
+                let text = match shell::run_line(&mut sc.world, h, &format!("ipvsadm {args}")) {
+                    Ok(o) => format!("{}{}", o.stdout, o.stderr),
+                    Err(e) => format!("{e}\n"),
+                };
+                outs.insert(((*d).to_string(), (*tag).to_string()), text);
+            }
         }
     }
     Ok(SimRun {

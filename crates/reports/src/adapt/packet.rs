@@ -175,7 +175,7 @@ fn read_tables(w: &World, acc: &mut Acc, d: &mut RunData) {
             if let ServiceKey::Addr { addr, .. } = s.key {
                 vips.insert(addr);
             }
-            let c = s.stats.counters();
+            let c = s.stats.counted();
             cum.inpkts += c.inpkts;
             cum.outpkts += c.outpkts;
             cum.inbytes += c.inbytes;
@@ -187,7 +187,7 @@ fn read_tables(w: &World, acc: &mut Acc, d: &mut RunData) {
                 act[i] += u64::from(x.activeconns);
                 inact[i] += u64::from(x.inactconns);
                 table[i] |= x.weight > 0;
-                cum_now.insert((h, id.0, x.addr), x.stats.counters().conns);
+                cum_now.insert((h, id.0, x.addr), x.stats.counted().conns);
             }
         }
         let last = acc.last_dir.insert(h, cum).unwrap_or_default();

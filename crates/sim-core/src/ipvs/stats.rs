@@ -43,10 +43,20 @@ pub struct Rates {
 }
 
 /// Counters plus the `-Z` zero point and the estimator state.
+///
+/// The kernel counts per CPU and copies the sums into the counters that
+/// `ipvsadm` reads (`kstats`) only at an estimator tick, every 2 s
+/// (`estimation_timer`, `ip_vs_read_cpu_stats`): `--stats` shows the
+/// counters as of the last tick, and `-Z` takes those as its zero point,
+/// so what was counted after the last tick and before a `-Z` shows after
+/// the next tick.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
+    /// Everything counted (the per-CPU sums).
     raw: Counters,
+    /// The `-Z` zero point (`kstats0`).
     zero: Counters,
+    /// `raw` at the last estimator tick (`kstats`).
     last: Counters,
     // Scaled averages: cps/pps ×1024, bps ×32 (kernel `ip_vs_estimator`).
     cps: i64,
@@ -66,10 +76,17 @@ fn shown(avg: i64, round: i64, shift: u32) -> u64 {
 }
 
 impl Stats {
-    /// Counters since the last `-Z`.
+    /// The counters `ipvsadm --stats` shows: as of the last estimator
+    /// tick, since the `-Z` zero point (`ip_vs_copy_stats`).
     #[must_use]
     pub fn counters(&self) -> Counters {
-        self.raw.minus(&self.zero)
+        self.last.minus(&self.zero)
+    }
+    /// Everything counted since the stats were made, up to now (no `-Z`,
+    /// no wait for a tick): what a report plots.
+    #[must_use]
+    pub fn counted(&self) -> Counters {
+        self.raw
     }
     /// Counts one new connection.
     pub fn add_conn(&mut self) {
@@ -85,22 +102,11 @@ impl Stats {
         self.raw.outpkts += 1;
         self.raw.outbytes += u64::from(len);
     }
-    /// `-Z`: a new zero point; the rate averages restart from zero.
+    /// `-Z` (`ip_vs_zero_stats`): the counters as of the last tick become
+    /// the zero point; the rate averages restart from zero. The kernel
+    /// also zeroes a dest this way when it comes back from the trash into
+    /// a re-created service.
     pub fn zero(&mut self) {
-        self.zero = self.raw;
-        self.last = self.raw;
-        self.cps = 0;
-        self.inpps = 0;
-        self.outpps = 0;
-        self.inbps = 0;
-        self.outbps = 0;
-    }
-    /// `ip_vs_zero_stats` as `__ip_vs_update_dest` calls it for a dest
-    /// taken back from the trash into another service: the zero point is
-    /// the counters as the estimator last read them (its estimator stopped
-    /// in the trash), so what arrived after that tick still shows; the
-    /// rates restart.
-    pub fn zero_at_last_tick(&mut self) {
         self.zero = self.last;
         self.cps = 0;
         self.inpps = 0;
@@ -178,5 +184,26 @@ mod tests {
         s.zero();
         assert_eq!(s.rates().cps, 0);
         assert_eq!(s.counters().conns, 0);
+    }
+
+    #[test]
+    fn counters_show_as_of_the_last_tick_and_zero_takes_those() {
+        let mut s = Stats::default();
+        s.add_conn();
+        s.add_in(60);
+        assert_eq!(s.counters(), Counters::default(), "no tick yet");
+        assert_eq!(s.counted().conns, 1);
+        s.tick();
+        assert_eq!(s.counters().conns, 1);
+        assert_eq!(s.counters().inbytes, 60);
+        // A connection after the tick, then -Z: the zero point is the
+        // tick's, so that connection shows after the next tick.
+        s.add_conn();
+        s.zero();
+        assert_eq!(s.counters(), Counters::default());
+        s.tick();
+        assert_eq!(s.counters().conns, 1);
+        assert_eq!(s.counters().inpkts, 0);
+        assert_eq!(s.counted().conns, 2);
     }
 }

@@ -501,9 +501,9 @@ impl Ipvs {
                 d.svc = Some(svc);
                 // Back into a re-created service (keepalived restarting
                 // deletes and re-adds it): the kernel zeroes the counters
-                // (to their value at the last estimator tick).
+                // (like `-Z`: to their value at the last estimator tick).
                 if d.svc_seq != seq {
-                    d.stats.zero_at_last_tick();
+                    d.stats.zero();
                     d.svc_seq = seq;
                 }
             }
