@@ -38,14 +38,21 @@ fn capture(s: &str) -> String {
 
 /// Waits until the pane shows `needle` (or fails with the pane's text).
 fn wait_for(s: &str, needle: &str) -> String {
+    wait_until(s, needle, |c| c.contains(needle))
+}
+
+/// Waits until the pane's text satisfies `ok` (`what` names it in the
+/// failure). A capture can catch a frame half drawn: a test waits for
+/// everything it then asserts on, not for one part of it.
+fn wait_until(s: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
     for _ in 0..200 {
         let c = capture(s);
-        if c.contains(needle) {
+        if ok(&c) {
             return c;
         }
         sleep(Duration::from_millis(50));
     }
-    panic!("pane never showed {needle:?}; it shows:\n{}", capture(s));
+    panic!("pane never showed {what}; it shows:\n{}", capture(s));
 }
 
 fn keys(s: &str, k: &[&str]) {
@@ -150,14 +157,14 @@ fn tui_in_tmux() {
     keys(&s, &["l", "l", "Right", "n", "l"]);
     wait_for(&s, &format!("event {}/", n0 + 5));
     keys(&s, &["h"]);
-    let back = wait_for(&s, &format!("event {}/", n0 + 4));
-    assert!(back.contains("client"), "topology shows the hosts:\n{back}");
+    let back = format!("event {}/", n0 + 4);
+    wait_until(&s, "the hosts after a step back", |c| {
+        c.contains(&back) && c.contains("client")
+    });
     keys(&s, &["i"]);
-    let insp = wait_for(&s, "Inspector");
-    assert!(
-        insp.contains("eth.src") || insp.contains("netfilter hooks"),
-        "{insp}"
-    );
+    wait_until(&s, "the inspector with a frame's fields", |c| {
+        c.contains("Inspector") && (c.contains("eth.src") || c.contains("netfilter hooks"))
+    });
     keys(&s, &["t"]);
     wait_for(&s, "报文检查");
     keys(&s, &["t"]);
