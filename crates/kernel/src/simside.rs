@@ -131,13 +131,14 @@ pub fn run(file: &str, src: &str, directors: &[&str]) -> Result<SimRun, Scenario
     let mut outs = BTreeMap::new();
     // The kernel run reads `--stats` after the IPVS estimator has copied
     // the counters (2.2 s later, see `crate::script`); so does this.
-    for (at, views) in [(collect, &VIEWS[..3]), (collect + STATS_WAIT, &VIEWS[3..])] {
+    let (first, stats): (Vec<_>, Vec<_>) = VIEWS.iter().partition(|v| v.0 != "stats");
+    for (at, views) in [(collect, first), (collect + STATS_WAIT, stats)] {
         sc.world.step_until(at);
         for d in directors {
             let Some(h) = sc.world.host_id(d) else {
                 continue;
             };
-            for (tag, args) in views {
+            for (tag, args) in &views {
                 let text = match shell::run_line(&mut sc.world, h, &format!("ipvsadm {args}")) {
                     Ok(o) => format!("{}{}", o.stdout, o.stderr),
                     Err(e) => format!("{e}\n"),
@@ -154,4 +155,35 @@ pub fn run(file: &str, src: &str, directors: &[&str]) -> Result<SimRun, Scenario
         vips,
         checks,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--stats` is read after an estimator tick (as the kernel run reads
+    /// it), the other views right after the last request: the last
+    /// request (13 s) shows in `--stats` only because the read waits past
+    /// the tick at 14 s.
+    #[test]
+    fn stats_are_read_after_an_estimator_tick() {
+        let file = "scenarios/kernel/zero-counters-dr.toml";
+        let src = include_str!("../../../scenarios/kernel/zero-counters-dr.toml");
+        let run = run(file, src, &["lvs"]).expect("the scenario loads");
+        let view = |tag: &str| {
+            run.outs
+                .get(&("lvs".to_string(), tag.to_string()))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let stats = view("stats");
+        let conns: Vec<&str> = stats
+            .lines()
+            .skip(3)
+            .filter_map(|l| l.split_whitespace().nth(2))
+            .collect();
+        // After the -Z: three connections, two to .132 and one to .131.
+        assert_eq!(conns, ["3", "1", "2"], "{stats}");
+        assert!(view("lnc").contains("FIN_WAIT"), "{}", view("lnc"));
+    }
 }
