@@ -283,6 +283,35 @@ impl World {
         }
     }
 
+    /// As [`World::step_until`], but hands the trace's records to `drain`
+    /// whenever `batch` or more have piled up, and once more at the end,
+    /// leaving the trace empty: a front end streams a long trace this way
+    /// instead of holding all of it. The run itself is the same (the
+    /// simulation never reads its trace back).
+    ///
+    /// # Errors
+    /// The first error `drain` returns (the run stops there).
+    pub fn step_until_draining<E>(
+        &mut self,
+        deadline: SimTime,
+        batch: usize,
+        mut drain: impl FnMut(&[crate::trace::TraceRecord]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        while self.queue.peek_time().is_some_and(|t| t <= deadline) {
+            self.step();
+            if self.trace.records.len() >= batch {
+                drain(&self.trace.records)?;
+                self.trace.records.clear();
+            }
+        }
+        if deadline > self.now {
+            self.now = deadline;
+        }
+        drain(&self.trace.records)?;
+        self.trace.records.clear();
+        Ok(())
+    }
+
     /// Runs until no event is left (beware: VRRP adverts never stop).
     pub fn run(&mut self) {
         while self.step().is_some() {}

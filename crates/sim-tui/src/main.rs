@@ -15,6 +15,7 @@ mod bench_flow;
 mod check;
 mod files;
 mod flowrun;
+mod tracerun;
 mod tui;
 
 /// A deterministic Linux Virtual Server lab: real commands, simulated hosts.
@@ -248,12 +249,40 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                     Some(u) => duration(&u, "--until")?,
                     None => sc.duration,
                 };
-            sc.world.step_until(end);
-            if check_determinism {
-                let mut again = load(&scenario, level, seed)?;
-                again.world.step_until(end);
-                let (a, b) = (sc.world.trace.to_text(), again.world.trace.to_text());
-                if let Some(line) = first_difference(&a, &b) {
+            let format = trace.map(|t| match t {
+                TraceFmt::Text => tracerun::Format::Text,
+                TraceFmt::Json => tracerun::Format::Json,
+            });
+            // The trace goes out as the run makes it (never all in memory).
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let written = if check_determinism {
+                let mut second = load(&scenario, level, seed)?;
+                let again = || {
+                    Some((
+                        load(&scenario, level, seed).ok()?,
+                        load(&scenario, level, seed).ok()?,
+                    ))
+                };
+                tracerun::check(
+                    tracerun::CHUNK,
+                    &mut sc,
+                    &mut second,
+                    end,
+                    format,
+                    &mut out,
+                    again,
+                )
+                .map(|r| {
+                    r.map(|n| {
+                        eprintln!("determinism: two runs gave identical traces ({n} records)");
+                    })
+                })
+            } else {
+                tracerun::stream(&mut sc, end, format, &mut out).map(|_| Ok(()))
+            };
+            match written.and_then(|r| std::io::Write::flush(&mut out).map(|()| r)) {
+                Ok(Ok(())) => {}
+                Ok(Err(line)) => {
                     return Err(Fail(
                         1,
                         format!(
@@ -261,26 +290,11 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                         ),
                     ));
                 }
-                eprintln!(
-                    "determinism: two runs gave identical traces ({} records)",
-                    sc.world.trace.records.len()
-                );
+                // `lvslab run … --trace text | head`: the reader left.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(0),
+                Err(e) => return Err(Fail(1, format!("lvslab: writing the trace: {e}"))),
             }
-            match trace {
-                Some(TraceFmt::Text) => print!("{}", sc.world.trace.to_text()),
-                Some(TraceFmt::Json) => {
-                    for r in &sc.world.trace.records {
-                        let v = serde_json::json!({
-                            "t_ns": r.t.as_nanos(),
-                            "host": &*r.host,
-                            "kind": r.kind.category(),
-                            "text": r.to_string(),
-                        });
-                        println!("{v}");
-                    }
-                }
-                None => {}
-            }
+            drop(out);
             println!("scenario {} — {}", sc.name, sc.description);
             print!("{}", sc.world.summary());
             Ok(0)
@@ -431,18 +445,20 @@ fn run(cli: Cli) -> Result<u8, Fail> {
     }
 }
 
-/// The first line (1-based) where `a` and `b` differ, `None` if equal.
+/// The first line (1-based) where `a` and `b` differ, `None` if equal
+/// (where one ends, if the other goes on alike).
 fn first_difference(a: &str, b: &str) -> Option<usize> {
     if a == b {
         return None;
     }
-    Some(
-        a.lines()
-            .zip(b.lines())
-            .position(|(x, y)| x != y)
-            .unwrap_or(0)
-            + 1,
-    )
+    let (mut x, mut y) = (a.split_inclusive('\n'), b.split_inclusive('\n'));
+    let mut line = 1;
+    loop {
+        match (x.next(), y.next()) {
+            (Some(p), Some(q)) if p == q => line += 1,
+            _ => return Some(line),
+        }
+    }
 }
 
 /// Quotes a word for the lab's shell when it has spaces or quotes.
@@ -454,5 +470,19 @@ fn shell_quote(w: &str) -> String {
         format!("'{}'", w.replace('\'', "'\\''"))
     } else {
         w.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_difference;
+
+    #[test]
+    fn first_difference_names_the_line() {
+        assert_eq!(first_difference("a\nb\n", "a\nb\n"), None);
+        assert_eq!(first_difference("a\nb\nc\n", "a\nx\nc\n"), Some(2));
+        // One ends where the other goes on.
+        assert_eq!(first_difference("a\nb\n", "a\nb\nc\n"), Some(3));
+        assert_eq!(first_difference("a\nb", "a\nb\n"), Some(2));
     }
 }
