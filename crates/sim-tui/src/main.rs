@@ -280,7 +280,17 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             } else {
                 tracerun::stream(&mut sc, end, format, &mut out).map(|_| Ok(()))
             };
-            match written.and_then(|r| std::io::Write::flush(&mut out).map(|()| r)) {
+            // Then the summary, through the same writer (a full disk or a
+            // closed pipe is an error or a quiet end, not a panic).
+            let written = written.and_then(|r| {
+                use std::io::Write as _;
+                if r.is_ok() {
+                    writeln!(out, "scenario {} — {}", sc.name, sc.description)?;
+                    write!(out, "{}", sc.world.summary())?;
+                }
+                out.flush().map(|()| r)
+            });
+            match written {
                 Ok(Ok(())) => {}
                 Ok(Err(line)) => {
                     return Err(Fail(
@@ -292,11 +302,8 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                 }
                 // `lvslab run … --trace text | head`: the reader left.
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(0),
-                Err(e) => return Err(Fail(1, format!("lvslab: writing the trace: {e}"))),
+                Err(e) => return Err(Fail(1, format!("lvslab: writing the output: {e}"))),
             }
-            drop(out);
-            println!("scenario {} — {}", sc.name, sc.description);
-            print!("{}", sc.world.summary());
             Ok(0)
         }
         Cmd::Exec {

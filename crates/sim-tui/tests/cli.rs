@@ -283,3 +283,48 @@ fn bench_measures_lb_mm_in_a_child_process() {
     assert!(out.starts_with("lb-mm requests=2000 "), "{out}");
     assert!(out.contains(" events=4001 "), "{out}");
 }
+
+/// `lvslab run` on a full disk says so and exits 1 (no panic), with and
+/// without a trace; a reader that leaves early (`| head`) ends it quietly.
+#[test]
+fn run_reports_a_failed_write_and_ends_quietly_on_a_closed_pipe() {
+    use std::process::Stdio;
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("skipping: no /dev/full");
+        return;
+    };
+    for extra in [&[][..], &["--trace", "text"][..]] {
+        let o = Command::new(env!("CARGO_BIN_EXE_lvslab"))
+            .args(["run", "scenarios/labs/tun.toml"])
+            .args(extra)
+            .current_dir(root())
+            .stdout(full.try_clone().expect("dup /dev/full"))
+            .output()
+            .expect("run lvslab");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{extra:?}: {err}");
+        assert!(
+            err.contains("lvslab: writing the output: No space left"),
+            "{err}"
+        );
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lvslab"))
+        .args(["run", "scenarios/bench/dr-8rs.toml", "--trace", "text"])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run lvslab");
+    let mut first = [0u8; 64];
+    let out = child.stdout.as_mut().expect("piped");
+    std::io::Read::read_exact(out, &mut first).expect("a first line");
+    drop(child.stdout.take());
+    let o = child.wait_with_output().expect("ends");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&first).starts_with("t=0.000000000s lvs CMD"));
+}
