@@ -200,7 +200,29 @@ fn load(path: &Path, level: TraceLevel, seed: Option<u64>) -> Result<Scenario, F
     Ok(sc)
 }
 
+/// A reader that leaves early (`lvslab check scenarios/ | head`) ends the
+/// program quietly, as it ends `cat` or `grep`: Rust ignores SIGPIPE and
+/// `println!` then panics with "failed printing to stdout: Broken pipe";
+/// this hook turns exactly that panic into exit status 0 and leaves every
+/// other panic to the default hook (the TUI chains its own on top).
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let p = info.payload();
+        let msg = p
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| p.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.starts_with("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_broken_pipe();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => ExitCode::from(code),

@@ -288,7 +288,6 @@ fn bench_measures_lb_mm_in_a_child_process() {
 /// without a trace; a reader that leaves early (`| head`) ends it quietly.
 #[test]
 fn run_reports_a_failed_write_and_ends_quietly_on_a_closed_pipe() {
-    use std::process::Stdio;
     let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
         eprintln!("skipping: no /dev/full");
         return;
@@ -308,23 +307,45 @@ fn run_reports_a_failed_write_and_ends_quietly_on_a_closed_pipe() {
             "{err}"
         );
     }
+    let (first, code, err) = leave_after(
+        &["run", "scenarios/bench/dr-8rs.toml", "--trace", "text"],
+        22,
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(first, "t=0.000000000s lvs CMD");
+}
+
+/// Runs lvslab with `args`, reads the first `n` bytes of its output and
+/// closes the pipe; the bytes, the exit status and what it printed on
+/// stderr.
+fn leave_after(args: &[&str], n: usize) -> (String, Option<i32>, String) {
+    use std::process::Stdio;
     let mut child = Command::new(env!("CARGO_BIN_EXE_lvslab"))
-        .args(["run", "scenarios/bench/dr-8rs.toml", "--trace", "text"])
+        .args(args)
         .current_dir(root())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("run lvslab");
-    let mut first = [0u8; 64];
+    let mut first = vec![0u8; n];
     let out = child.stdout.as_mut().expect("piped");
     std::io::Read::read_exact(out, &mut first).expect("a first line");
     drop(child.stdout.take());
     let o = child.wait_with_output().expect("ends");
-    assert_eq!(
+    (
+        String::from_utf8_lossy(&first).into_owned(),
         o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(String::from_utf8_lossy(&first).starts_with("t=0.000000000s lvs CMD"));
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// Any verb whose reader leaves early ends quietly (exit 0, no panic
+/// message), as `cat` or `grep` would.
+#[test]
+fn a_reader_that_leaves_early_ends_any_verb_quietly() {
+    // About 300 kB of script: more than a pipe holds.
+    let (first, code, err) = leave_after(&["kernel", "--print-script", "scenarios/conformance"], 4);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(first, "#!/b");
 }
