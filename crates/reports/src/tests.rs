@@ -315,3 +315,30 @@ fn keepalived_lab_shows_the_failover_and_the_health_check() {
     // One curl waited for the takeover (a SYN retransmitted after 1 s).
     assert!(d.totals.max_ms > 900.0, "{:?}", d.totals);
 }
+
+#[test]
+fn an_atomic_write_that_fails_leaves_the_old_file_and_no_temporary() {
+    let d = std::env::temp_dir().join(format!("lvslab-atomic-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("temp dir");
+    let path = d.join("out.pcap");
+    crate::write_atomic(&path, b"old").expect("first write");
+    let err = crate::write_atomic_with(&path, |w| {
+        w.write_all(b"half")?;
+        Err(std::io::Error::other("the run failed"))
+    })
+    .expect_err("the fill failed");
+    assert!(
+        err.contains("the run failed") && err.contains("out.pcap"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&path).expect("still there"), b"old");
+    let names: Vec<_> = std::fs::read_dir(&d)
+        .expect("list")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(names, ["out.pcap"], "no temporary file left");
+    crate::write_atomic_with(&path, |w| w.write_all(b"new")).expect("second write");
+    assert_eq!(std::fs::read(&path).expect("replaced"), b"new");
+    let _ = std::fs::remove_dir_all(&d);
+}

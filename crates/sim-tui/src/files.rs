@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use sim_core::time::SimTime;
 use sim_core::trace::TraceKind;
 use sim_core::wire::{LinkType, PcapWriter, SllPacketType};
 use sim_core::world::World;
@@ -20,21 +21,36 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Fail> {
     reports::write_atomic(path, bytes).map_err(|e| Fail(2, format!("lvslab: {e}")))
 }
 
-/// The run's frames as a cooked (`tcpdump -i any`) pcap; one host or all.
-pub fn pcap_of(w: &World, host: Option<&str>) -> (Vec<u8>, usize) {
+/// Runs `w` to `end` and writes its frames as a cooked (`tcpdump -i any`)
+/// pcap to `path` atomically, one host's or all, piece by piece as the run
+/// makes them (a long run's capture is never held whole). The number of
+/// packets.
+pub fn write_pcap(
+    path: &Path,
+    w: &mut World,
+    end: SimTime,
+    host: Option<&str>,
+) -> Result<usize, Fail> {
     let mut p = PcapWriter::new(LinkType::LinuxSll);
-    for r in &w.trace.records {
-        if host.is_some_and(|h| h != &*r.host) {
-            continue;
-        }
-        match &r.kind {
-            TraceKind::Tx { frame, .. } => p.push_sll(r.t, frame, SllPacketType::Outgoing),
-            TraceKind::Rx { frame, .. } => {
-                p.push_sll(r.t, frame, SllPacketType::incoming(frame.dst))
+    reports::write_atomic_with(path, |f| {
+        w.step_until_draining(end, 4096, |recs| {
+            for r in recs {
+                if host.is_some_and(|h| h != &*r.host) {
+                    continue;
+                }
+                match &r.kind {
+                    TraceKind::Tx { frame, .. } => {
+                        p.push_sll(r.t, frame, SllPacketType::Outgoing);
+                    }
+                    TraceKind::Rx { frame, .. } => {
+                        p.push_sll(r.t, frame, SllPacketType::incoming(frame.dst));
+                    }
+                    _ => {}
+                }
             }
-            _ => {}
-        }
-    }
-    let n = p.packets();
-    (p.into_bytes(), n)
+            f.write_all(&p.take_bytes())
+        })
+    })
+    .map_err(|e| Fail(2, format!("lvslab: {e}")))?;
+    Ok(p.packets())
 }

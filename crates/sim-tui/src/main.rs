@@ -377,14 +377,12 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                     Some(u) => duration(&u, "--until")?,
                     None => sc.duration,
                 };
-            sc.world.step_until(end);
             if let Some(hn) = &host
                 && sc.world.host_id(hn).is_none()
             {
                 return Err(Fail(2, format!("lvslab: unknown host `{hn}`")));
             }
-            let (bytes, n) = files::pcap_of(&sc.world, host.as_deref());
-            files::write_atomic(&output, &bytes)?;
+            let n = files::write_pcap(&output, &mut sc.world, end, host.as_deref())?;
             eprintln!("wrote {n} packets to {}", output.display());
             Ok(0)
         }

@@ -193,4 +193,11 @@ impl PcapWriter {
     pub fn into_bytes(self) -> Vec<u8> {
         self.buf
     }
+
+    /// The bytes recorded since the last take (the global header first),
+    /// leaving none held: a front end writes a long capture out piece by
+    /// piece; the pieces in order are the file.
+    pub fn take_bytes(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.buf)
+    }
 }

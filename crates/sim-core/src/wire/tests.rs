@@ -664,3 +664,20 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn pcap_taken_in_pieces_is_the_whole_file() {
+    let mut whole = PcapWriter::new(LinkType::LinuxSll);
+    let mut pieces = PcapWriter::new(LinkType::LinuxSll);
+    let mut out = Vec::new();
+    for i in 0..5u64 {
+        for w in [&mut whole, &mut pieces] {
+            w.push_sll(SimTime(i), &tcp_syn(), SllPacketType::Outgoing);
+            w.push(SimTime(i + 1), &arp_request());
+        }
+        out.extend(pieces.take_bytes());
+        assert!(pieces.take_bytes().is_empty(), "nothing held after a take");
+    }
+    assert_eq!(pieces.packets(), 10);
+    assert_eq!(out, whole.into_bytes());
+}
