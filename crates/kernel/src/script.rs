@@ -181,13 +181,8 @@ pub fn generate(exps: &[Experiment], group: usize, jobs: usize) -> String {
             let _ = writeln!(s, "cat {0}; rm -f {0}", outs.join(" "));
         }
         // One wait for the IPVS estimator serves the whole group.
-        let wait = crate::simside::STATS_WAIT.as_nanos();
-        let _ = writeln!(
-            s,
-            "sleep {}.{}",
-            wait / 1_000_000_000,
-            wait % 1_000_000_000 / 100_000_000
-        );
+        let tenths = crate::simside::STATS_WAIT.as_nanos() / 100_000_000;
+        let _ = writeln!(s, "sleep {}.{}", tenths / 10, tenths % 10);
         for x in chunk {
             let _ = writeln!(s, "if [ ! -f \"$LVL_DIR/skip.{}\" ]; then", x.id);
             for d in &x.directors {

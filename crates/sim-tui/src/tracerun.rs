@@ -43,6 +43,18 @@ fn write_line(out: &mut impl Write, r: &TraceRecord, text: &str, f: Format) -> i
     }
 }
 
+/// What prints each record of a run: `write_line` in `format`, or
+/// nothing without one.
+fn printer<'a>(
+    out: &'a mut impl Write,
+    format: Option<Format>,
+) -> impl FnMut(&TraceRecord, &str) -> io::Result<()> + 'a {
+    move |r, text| match format {
+        Some(f) => write_line(out, r, text, f),
+        None => Ok(()),
+    }
+}
+
 /// What a run's trace digests to: a hash per chunk of [`CHUNK`] lines
 /// (the last one partial) and the number of lines.
 #[derive(Debug, PartialEq, Eq)]
@@ -84,7 +96,8 @@ fn run_lines(
     Ok(d)
 }
 
-/// Runs `sc` to `end`, writing its trace to `out` in `format` if given.
+/// Runs `sc` to `end`, writing its trace to `out` in `format` if given
+/// (without one, the records are dropped unread: nothing is formatted).
 /// Returns the number of records.
 ///
 /// # Errors
@@ -95,11 +108,18 @@ pub fn stream(
     format: Option<Format>,
     out: &mut impl Write,
 ) -> io::Result<u64> {
-    let d = run_lines(sc, end, CHUNK, |_, r, text| match format {
-        Some(f) => write_line(out, r, text, f),
-        None => Ok(()),
+    let mut n = 0u64;
+    let mut print = printer(out, format);
+    sc.world.step_until_draining(end, BATCH, |recs| {
+        n += u64::try_from(recs.len()).unwrap_or(u64::MAX);
+        if format.is_some() {
+            for r in recs {
+                print(r, &r.to_string())?;
+            }
+        }
+        Ok::<(), io::Error>(())
     })?;
-    Ok(d.lines)
+    Ok(n)
 }
 
 /// The determinism check: `first` runs (printing its trace to `out` in
@@ -119,10 +139,8 @@ pub fn check(
     out: &mut impl Write,
     again: impl FnOnce() -> Option<(Scenario, Scenario)>,
 ) -> io::Result<Result<u64, u64>> {
-    let a = run_lines(first, end, chunk, |_, r, text| match format {
-        Some(f) => write_line(out, r, text, f),
-        None => Ok(()),
-    })?;
+    let mut print = printer(out, format);
+    let a = run_lines(first, end, chunk, |_, r, text| print(r, text))?;
     let b = run_lines(second, end, chunk, |_, _, _| Ok(()))?;
     if a == b {
         return Ok(Ok(a.lines));
@@ -140,23 +158,21 @@ pub fn check(
     let Some((mut x, mut y)) = again() else {
         return Ok(Err(from.min(shortest) + 1));
     };
-    let lines_of = |sc: &mut Scenario| -> io::Result<Vec<String>> {
-        let mut v = Vec::new();
+    let lines_of = |sc: &mut Scenario| -> io::Result<String> {
+        let mut v = String::new();
         run_lines(sc, end, chunk, |n, _, text| {
             if (from..from + chunk).contains(&n) {
-                v.push(text.to_string());
+                v.push_str(text);
+                v.push('\n');
             }
             Ok(())
         })?;
         Ok(v)
     };
     let (la, lb) = (lines_of(&mut x)?, lines_of(&mut y)?);
-    let i = la
-        .iter()
-        .zip(&lb)
-        .position(|(p, q)| p != q)
-        .unwrap_or(la.len().min(lb.len()));
-    Ok(Err(from + u64::try_from(i).unwrap_or(0) + 1))
+    let i =
+        crate::first_difference(&la, &lb).unwrap_or(la.lines().count().min(lb.lines().count()) + 1);
+    Ok(Err(from + u64::try_from(i).unwrap_or(1)))
 }
 
 #[cfg(test)]
