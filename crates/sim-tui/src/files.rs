@@ -33,7 +33,7 @@ pub fn write_pcap(
 ) -> Result<usize, Fail> {
     let mut p = PcapWriter::new(LinkType::LinuxSll);
     reports::write_atomic_with(path, |f| {
-        w.step_until_draining(end, 4096, |recs| {
+        w.step_until_draining(end, crate::tracerun::BATCH, |recs| {
             for r in recs {
                 if host.is_some_and(|h| h != &*r.host) {
                     continue;

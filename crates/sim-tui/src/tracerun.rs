@@ -13,7 +13,7 @@ use sim_core::time::SimTime;
 use sim_core::trace::TraceRecord;
 
 /// Records handed over at a time.
-const BATCH: usize = 4096;
+pub const BATCH: usize = 4096;
 /// Lines per hashed chunk of the determinism check.
 pub const CHUNK: u64 = 4096;
 
